@@ -1,0 +1,81 @@
+# batchring — see README.md. Every target installs what it needs itself.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+GO        ?= go
+BIN       := $(CURDIR)/bin
+OUT       ?= $(CURDIR)/out
+BENCHSTAT := $(BIN)/benchstat
+BENCHSTAT_VERSION ?= v0.0.0-20260908200009-22c9c6c9d4da
+
+# FUZZTIME_TEST is how long `make test` runs each fuzz target; FUZZTIME is for `make fuzz`.
+FUZZTIME_TEST ?= 4s
+FUZZTIME      ?= 60s
+# BENCH selects benchmarks for `make bench`; COUNT is -count (≥ 5 for benchstat).
+BENCH     ?= .
+COUNT     ?= 6
+BENCHTIME ?= 1s
+
+.PHONY: all run test lint vet fmt-check tidy-check fuzz fuzz-short bench bench-peers benchstat clean
+
+all: test
+
+## run: the main job (see README).
+run:
+	@echo "== ring: SPSC and MPSC, items/s against a buffered channel (short run) =="
+	$(GO) test -run '^$$' -bench 'SPSC|MPSC' -benchmem -benchtime 200ms -count 1 ./ring
+
+## test: gofmt, vet, race tests, and every fuzz target briefly.
+test: fmt-check vet
+	$(GO) test -race -count=1 ./...
+	@$(MAKE) --no-print-directory fuzz-short
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+tidy-check:
+	$(GO) mod tidy -diff
+
+lint: fmt-check vet tidy-check
+
+# fuzz targets are found by name: every `func FuzzX(` in a _test.go file of this module.
+define run_fuzz
+	@targets=$$(grep -rl --include='*_test.go' -E '^func Fuzz[A-Za-z0-9_]+\(' . | grep -v '^./bench/peers/' || true); \
+	if [ -z "$$targets" ]; then echo "no fuzz targets yet"; fi; \
+	for f in $$targets; do \
+	  dir=$$(dirname $$f); \
+	  for t in $$(grep -oE '^func Fuzz[A-Za-z0-9_]+' $$f | sed 's/^func //'); do \
+	    echo "== fuzz $$dir $$t for $(1)"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(1) $$dir; \
+	  done; \
+	done
+endef
+
+fuzz-short:
+	$(call run_fuzz,$(FUZZTIME_TEST))
+
+## fuzz: every fuzz target for $(FUZZTIME).
+fuzz:
+	$(call run_fuzz,$(FUZZTIME))
+
+$(BENCHSTAT):
+	GOBIN=$(BIN) $(GO) install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
+
+## bench: all benchmarks of the main module, -count $(COUNT), summarised by benchstat.
+bench: $(BENCHSTAT)
+	@mkdir -p $(OUT)
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -benchtime $(BENCHTIME) -count $(COUNT) ./... | tee $(OUT)/bench.txt
+	$(BENCHSTAT) $(OUT)/bench.txt | tee $(OUT)/bench.benchstat.txt
+
+## bench-peers: side-by-side benchmarks against peer libraries (separate module).
+bench-peers: $(BENCHSTAT)
+	@mkdir -p $(OUT)
+	cd bench/peers && $(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -benchtime $(BENCHTIME) -count $(COUNT) ./... | tee $(OUT)/bench-peers.txt
+	$(BENCHSTAT) $(OUT)/bench-peers.txt | tee $(OUT)/bench-peers.benchstat.txt
+
+clean:
+	rm -rf $(BIN) $(OUT)
