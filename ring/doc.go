@@ -1,6 +1,38 @@
-// Package ring will hold a generic disruptor-style ring buffer: many
-// producers claim slots with one atomic add, one consumer drains everything
-// available in one pass, with pluggable wait strategies.
+// Package ring is a bounded, generic, disruptor-style ring buffer: many
+// producers, one consumer, batches on both sides.
 //
-// Not implemented yet (issue 3).
+// Producers claim slots with one atomic add on a claim cursor (one add for
+// a whole [Ring.PublishBatch]) and commit them with one store per claim;
+// each claim carries the sequence that proves it was fully written, so the
+// consumer never sees a half-written item. The consumer takes everything
+// available in one pass ([Ring.Drain]) and publishes its read cursor once
+// per pass. The hot cursors sit on their own cache lines.
+//
+// Guarantees:
+//   - No loss, no duplication: every Publish/PublishBatch that returns nil
+//     (every TryPublish that returns true) is drained exactly once, even
+//     across Close.
+//   - Per-producer FIFO: items published by one goroutine are drained in
+//     its publish order; a batch is drained contiguously.
+//   - Every wait honours its context and Close. A producer that gives up
+//     after it claimed a slot leaves a hole the consumer skips, so a
+//     cancelled producer can never stall the consumer.
+//   - Publish, PublishBatch, TryPublish, Drain and Wait allocate nothing.
+//   - Drained slots are cleared when T holds pointers.
+//
+// How goroutines wait is a [WaitStrategy]: [HybridWait] (default: spin
+// briefly, yield, then park; a producer pays for a wake-up only when the
+// consumer is parked), [SpinWait], [YieldWait] or [BlockWait].
+//
+// A consumer loop:
+//
+//	r, err := ring.New[*Call](4096)
+//	if err != nil { ... }
+//	go func() { _ = r.Publish(ctx, call) }() // any number of producers
+//	buf := make([]*Call, 0, 256)
+//	for r.Wait(ctx) == nil {
+//		buf = r.Drain(buf[:0])
+//		handle(buf)
+//	}
+//	// Wait returned ErrClosed (closed and drained) or ctx.Err().
 package ring

@@ -1,0 +1,584 @@
+package ring
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/cpu"
+)
+
+// MaxCapacity is the largest capacity [New] accepts (after rounding up to a
+// power of two).
+const MaxCapacity = 1 << 30
+
+var (
+	// ErrClosed is returned by Publish and PublishBatch after Close, and by
+	// Wait once the ring is closed and everything published was drained.
+	ErrClosed = errors.New("ring: closed")
+
+	// ErrBatchTooLarge is returned by PublishBatch when the batch has more
+	// items than the ring has slots: it could never be published at once.
+	ErrBatchTooLarge = errors.New("ring: batch larger than ring capacity")
+
+	// ErrCapacity is returned by New for a capacity ≤ 0 or > MaxCapacity.
+	ErrCapacity = errors.New("ring: capacity out of range")
+)
+
+// slot is one cell of the ring. commit holds the exclusive end of the claim
+// that starts at this slot's current sequence s (s+1 for a single item,
+// s+n for a batch of n) once every value of that claim is written; any
+// value ≤ s is left over from an earlier lap and means "not yet".
+type slot[T any] struct {
+	commit atomic.Uint64
+	val    T
+}
+
+// Ring is a bounded multi-producer, single-consumer FIFO queue of T.
+//
+// Publish, TryPublish, PublishBatch, Len, Cap and Close are safe for
+// concurrent use by any number of goroutines. Drain and Wait belong to the
+// single consumer: they must not be called concurrently with each other or
+// themselves (one goroutine, or goroutines handing the role over with
+// proper synchronisation).
+//
+// Items published by one goroutine are drained in the order it published
+// them; items of a PublishBatch are drained contiguously.
+type Ring[T any] struct {
+	_ cpu.CacheLinePad
+	// claim is the next sequence to hand out. Producers own this line:
+	// every Publish does one atomic add here and nothing else.
+	claim atomic.Uint64
+	_     cpu.CacheLinePad
+	// read is the consumer's published cursor: every sequence below it has
+	// been drained (or skipped), so its slot may be reused. Written once
+	// per Drain that made progress, read by every Publish.
+	read atomic.Uint64
+	// parked is 1 while the consumer sleeps in Wait. It shares read's
+	// line: both are written by the consumer and read by producers.
+	parked atomic.Uint32
+	_      cpu.CacheLinePad
+	// next and known are private to the consumer: next is the next
+	// sequence to drain, known the end of the last claim seen committed
+	// (next ≤ known; [next, known) can be drained without loading a
+	// commit marker).
+	next  uint64
+	known uint64
+	_     cpu.CacheLinePad
+
+	// Read-mostly from here on.
+	slots    []slot[T]
+	mask     uint64
+	size     uint64
+	strategy WaitStrategy
+	// zero is true when T holds pointers: Drain then clears drained slots
+	// so the ring does not keep garbage reachable. For pointer-free T
+	// clearing would only cost stores.
+	zero   bool
+	closed atomic.Bool
+	// wake carries a token to a parked consumer (capacity 1).
+	wake chan struct{}
+	// space holds producers parked on a full ring.
+	space waiterList
+	// holes records claims abandoned by producers that gave up (context
+	// ended or ring closed) after claiming; the consumer skips them.
+	holes holeList
+}
+
+// New returns a ring with capacity rounded up to the next power of two. It
+// fails with [ErrCapacity] for capacity ≤ 0 or above [MaxCapacity], and with
+// an error naming the bad option if an option is invalid. All slots are
+// allocated here; publishing and draining allocate nothing.
+func New[T any](capacity int, opts ...Option) (*Ring[T], error) {
+	if capacity <= 0 || capacity > MaxCapacity {
+		return nil, fmt.Errorf("%w: %d (want 1..%d)", ErrCapacity, capacity, MaxCapacity)
+	}
+	var o options
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	size := uint64(1)
+	for size < uint64(capacity) {
+		size <<= 1
+	}
+	return &Ring[T]{
+		slots:    make([]slot[T], size),
+		mask:     size - 1,
+		size:     size,
+		strategy: o.strategy,
+		zero:     hasPointers(reflect.TypeFor[T]()),
+		wake:     make(chan struct{}, 1),
+	}, nil
+}
+
+// Cap returns the number of slots (the capacity given to New, rounded up to
+// a power of two).
+func (r *Ring[T]) Cap() int { return int(r.size) }
+
+// Len returns a snapshot of the number of slots in use: claimed by a
+// producer and not yet drained, including publishes still in flight. It is
+// at most Cap.
+func (r *Ring[T]) Len() int {
+	read := r.read.Load()
+	claim := r.claim.Load()
+	if claim <= read {
+		return 0
+	}
+	if n := claim - read; n < r.size {
+		return int(n)
+	}
+	return int(r.size)
+}
+
+// Close stops the ring from accepting items: later (and currently waiting)
+// publishes fail with [ErrClosed]; TryPublish returns false. Items already
+// published stay available to Drain; once they are drained, Wait returns
+// ErrClosed. Close never blocks and may be called more than once.
+func (r *Ring[T]) Close() {
+	if !r.closed.CompareAndSwap(false, true) {
+		return
+	}
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+	r.space.wakeAll()
+}
+
+// Publish adds v to the ring, waiting while the ring is full. It returns
+// [ErrClosed] if the ring is or becomes closed before v is stored, or
+// ctx.Err() if ctx ends while it waits for space; v is then not published.
+// The context is consulted only when Publish has to wait.
+func (r *Ring[T]) Publish(ctx context.Context, v T) error {
+	if r.closed.Load() {
+		return ErrClosed
+	}
+	s := r.claim.Add(1) - 1
+	// Re-check after claiming: Close may have happened between the load
+	// above and the add, and the consumer decides it is done by comparing
+	// its cursor with claim after it saw closed. Both are sequentially
+	// consistent, so either this load sees closed or the consumer sees
+	// this claim (and then the hole registered below).
+	if r.closed.Load() {
+		r.abandon(s, 1)
+		return ErrClosed
+	}
+	if s >= r.read.Load()+r.size {
+		if err := r.waitSpace(ctx, s+1); err != nil {
+			r.abandon(s, 1)
+			return err
+		}
+	}
+	sl := &r.slots[s&r.mask]
+	sl.val = v
+	sl.commit.Store(s + 1)
+	if r.parked.Load() != 0 {
+		r.wakeConsumer()
+	}
+	return nil
+}
+
+// TryPublish adds v if a slot is free right now and reports whether it did.
+// It never blocks; it returns false on a full or closed ring.
+func (r *Ring[T]) TryPublish(v T) bool {
+	var s uint64
+	for {
+		if r.closed.Load() {
+			return false
+		}
+		s = r.claim.Load()
+		if s >= r.read.Load()+r.size {
+			return false
+		}
+		// A CAS, not an add: claiming without free space would oblige us
+		// to wait. Lock-free: a failure means another producer progressed.
+		if r.claim.CompareAndSwap(s, s+1) {
+			break
+		}
+	}
+	if r.closed.Load() {
+		r.abandon(s, 1)
+		return false
+	}
+	sl := &r.slots[s&r.mask]
+	sl.val = v
+	sl.commit.Store(s + 1)
+	if r.parked.Load() != 0 {
+		r.wakeConsumer()
+	}
+	return true
+}
+
+// PublishBatch adds all of vs as one contiguous run, claimed with a single
+// atomic add and committed with a single store, waiting while there is not
+// enough space for all of them. The consumer sees either none or all of vs,
+// in order and uninterrupted by other producers' items. len(vs) > Cap()
+// fails with [ErrBatchTooLarge]; errors are otherwise those of Publish, and
+// on error no item of vs is published. vs is copied; the caller may reuse
+// it when PublishBatch returns.
+func (r *Ring[T]) PublishBatch(ctx context.Context, vs []T) error {
+	n := uint64(len(vs))
+	if n > r.size {
+		return fmt.Errorf("%w: %d items, capacity %d", ErrBatchTooLarge, n, r.size)
+	}
+	if r.closed.Load() {
+		return ErrClosed
+	}
+	if n == 0 {
+		return nil
+	}
+	s := r.claim.Add(n) - n
+	if r.closed.Load() {
+		r.abandon(s, n)
+		return ErrClosed
+	}
+	if s+n > r.read.Load()+r.size {
+		if err := r.waitSpace(ctx, s+n); err != nil {
+			r.abandon(s, n)
+			return err
+		}
+	}
+	first := s & r.mask
+	// The run may wrap around the end of the slot array.
+	head := min(n, r.size-first)
+	slots := r.slots[first : first+head]
+	for i := range slots {
+		slots[i].val = vs[i]
+	}
+	if head < n {
+		slots = r.slots[:n-head]
+		rest := vs[head:]
+		for i := range slots {
+			slots[i].val = rest[i]
+		}
+	}
+	// One commit marker for the whole batch, in the slot of its first
+	// sequence: every value store above happens before this store.
+	r.slots[first].commit.Store(s + n)
+	if r.parked.Load() != 0 {
+		r.wakeConsumer()
+	}
+	return nil
+}
+
+// Drain appends to dst every item available now, oldest first, up to
+// cap(dst)-len(dst) of them, and returns the extended slice. It never
+// blocks and never allocates (dst is not grown). Drained slots are cleared
+// when T holds pointers, so the ring keeps nothing reachable. Consumer only.
+func (r *Ring[T]) Drain(dst []T) []T {
+	room := uint64(cap(dst) - len(dst))
+	if room == 0 {
+		return dst
+	}
+	start := r.next
+	next, known := start, r.known
+	base := len(dst)
+	out := dst[:cap(dst)]
+	k := base
+	for room > 0 {
+		if next == known {
+			c := r.slots[next&r.mask].commit.Load()
+			if c <= next {
+				// Not committed: maybe an abandoned claim to skip.
+				if hi, ok := r.holes.take(next); ok {
+					next, known = hi, hi
+					continue
+				}
+				break
+			}
+			known = c
+		}
+		n := min(known-next, room)
+		room -= n
+		for ; n > 0; n-- {
+			sl := &r.slots[next&r.mask]
+			out[k] = sl.val
+			if r.zero {
+				var zero T
+				sl.val = zero
+			}
+			k++
+			next++
+		}
+	}
+	r.next, r.known = next, known
+	if next != start {
+		r.publishRead(next)
+	}
+	return out[:k]
+}
+
+// Wait blocks until Drain has an item to return, then returns nil. It
+// returns [ErrClosed] once the ring is closed and every published item has
+// been drained, and ctx.Err() if ctx ends first. Items already available
+// win over a closed ring or an ended context. Consumer only.
+func (r *Ring[T]) Wait(ctx context.Context) error {
+	var done <-chan struct{}
+	spins, yields := 0, 0
+	for {
+		if r.ready() {
+			return nil
+		}
+		if r.finished() {
+			return ErrClosed
+		}
+		if done == nil {
+			done = ctx.Done()
+		}
+		switch r.strategy {
+		case SpinWait:
+			spins++
+			if spins&ctxCheckMask == 0 {
+				if err := pollDone(ctx, done); err != nil {
+					return err
+				}
+			}
+			continue
+		case YieldWait:
+			if spins < hybridSpins {
+				spins++
+				continue
+			}
+			if err := pollDone(ctx, done); err != nil {
+				return err
+			}
+			runtime.Gosched()
+			continue
+		case HybridWait:
+			if spins < hybridSpins {
+				spins++
+				continue
+			}
+			if yields < hybridYields {
+				yields++
+				if err := pollDone(ctx, done); err != nil {
+					return err
+				}
+				runtime.Gosched()
+				continue
+			}
+		}
+		// Park. parked is stored before the re-check and producers store
+		// the commit marker before they load parked (both sequentially
+		// consistent), so a commit is either seen here or wakes us.
+		r.parked.Store(1)
+		if r.ready() || r.finished() {
+			r.parked.Store(0)
+			continue
+		}
+		select {
+		case <-r.wake:
+			r.parked.Store(0)
+		case <-done:
+			r.parked.Store(0)
+			return ctx.Err()
+		}
+	}
+}
+
+// ready reports whether the slot at the consumer's cursor holds a committed
+// item, skipping abandoned claims on the way. Consumer only.
+func (r *Ring[T]) ready() bool {
+	for {
+		next := r.next
+		if next < r.known || r.slots[next&r.mask].commit.Load() > next {
+			return true
+		}
+		hi, ok := r.holes.take(next)
+		if !ok {
+			return false
+		}
+		r.next, r.known = hi, hi
+		r.publishRead(hi)
+	}
+}
+
+// finished reports whether the ring is closed and every claim made before
+// Close has been drained or skipped. A producer that claimed concurrently
+// with Close either commits or abandons its claim and then wakes a parked
+// consumer, so the consumer can sleep while such claims are outstanding.
+// Consumer only.
+func (r *Ring[T]) finished() bool {
+	return r.closed.Load() && r.next == r.claim.Load()
+}
+
+// publishRead makes slots below next reusable and wakes producers parked on
+// a full ring.
+func (r *Ring[T]) publishRead(next uint64) {
+	r.read.Store(next)
+	r.space.wakeAll()
+}
+
+// wakeConsumer hands the parked consumer a token. Only the producer that
+// flips parked from 1 to 0 sends, so a burst of publishes costs one send.
+func (r *Ring[T]) wakeConsumer() {
+	if r.parked.CompareAndSwap(1, 0) {
+		select {
+		case r.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// abandon records the claim [s, s+n) that will never be committed, so the
+// consumer skips it instead of waiting for it forever.
+func (r *Ring[T]) abandon(s, n uint64) {
+	r.holes.add(s, s+n)
+	// holes.add stores with a sequentially consistent atomic before this
+	// load, like a commit, so a parking consumer sees one or the other.
+	if r.parked.Load() != 0 {
+		r.wakeConsumer()
+	}
+}
+
+// waitSpace waits until the claim ending at end (exclusive) fits, that is
+// until the consumer has passed end-size, following the ring's strategy.
+func (r *Ring[T]) waitSpace(ctx context.Context, end uint64) error {
+	done := ctx.Done()
+	spins, yields := 0, 0
+	for {
+		if end <= r.read.Load()+r.size {
+			return nil
+		}
+		if r.closed.Load() {
+			return ErrClosed
+		}
+		switch r.strategy {
+		case SpinWait:
+			spins++
+			if spins&ctxCheckMask == 0 {
+				if err := pollDone(ctx, done); err != nil {
+					return err
+				}
+			}
+			continue
+		case YieldWait:
+			if spins < hybridSpins {
+				spins++
+				continue
+			}
+			if err := pollDone(ctx, done); err != nil {
+				return err
+			}
+			runtime.Gosched()
+			continue
+		case HybridWait:
+			if spins < hybridSpins {
+				spins++
+				continue
+			}
+			if yields < hybridYields {
+				yields++
+				if err := pollDone(ctx, done); err != nil {
+					return err
+				}
+				runtime.Gosched()
+				continue
+			}
+		}
+		if err := r.parkForSpace(ctx, done, end); err != nil {
+			return err
+		}
+	}
+}
+
+// parkForSpace sleeps until the consumer advances, the ring closes or ctx
+// ends. A nil return means "re-check", not "space is free".
+func (r *Ring[T]) parkForSpace(ctx context.Context, done <-chan struct{}, end uint64) error {
+	ch := waiterChans.Get().(chan struct{})
+	r.space.register(ch)
+	var err error
+	if end <= r.read.Load()+r.size || r.closed.Load() {
+		r.space.unregister(ch)
+	} else {
+		select {
+		case <-ch:
+		case <-done:
+			r.space.unregister(ch)
+			err = ctx.Err()
+		}
+	}
+	waiterChans.Put(ch)
+	return err
+}
+
+// pollDone returns ctx.Err() if done is closed, without blocking.
+func pollDone(ctx context.Context, done <-chan struct{}) error {
+	select {
+	case <-done:
+		return ctx.Err()
+	default:
+		return nil
+	}
+}
+
+// holeList is the set of abandoned claims. Abandoning is rare (a producer
+// gave up while waiting for space, or raced with Close), so a mutex and a
+// slice do; count lets the consumer skip the lock when there is none.
+type holeList struct {
+	count atomic.Int32
+	mu    sync.Mutex
+	spans []span
+}
+
+// span is the claim [lo, hi).
+type span struct{ lo, hi uint64 }
+
+// add records the abandoned claim [lo, hi).
+func (h *holeList) add(lo, hi uint64) {
+	h.mu.Lock()
+	h.spans = append(h.spans, span{lo, hi})
+	h.count.Add(1)
+	h.mu.Unlock()
+}
+
+// take removes the abandoned claim starting at lo, if any, and returns its
+// end. The consumer only ever stands at the start of a claim, so lo is
+// matched exactly.
+func (h *holeList) take(lo uint64) (uint64, bool) {
+	if h.count.Load() == 0 {
+		return 0, false
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i, sp := range h.spans {
+		if sp.lo == lo {
+			last := len(h.spans) - 1
+			h.spans[i] = h.spans[last]
+			h.spans = h.spans[:last]
+			h.count.Add(-1)
+			return sp.hi, true
+		}
+	}
+	return 0, false
+}
+
+// hasPointers reports whether values of t can hold pointers the garbage
+// collector follows.
+func hasPointers(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128:
+		return false
+	case reflect.Array:
+		return t.Len() > 0 && hasPointers(t.Elem())
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if hasPointers(t.Field(i).Type) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
