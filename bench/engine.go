@@ -1,0 +1,376 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Engine errors.
+var (
+	// ErrBadConfig is returned (wrapped, naming the field) by Config.Validate.
+	ErrBadConfig = errors.New("bench: bad config")
+	// ErrNoWorkload is returned by Run without a workload or caller.
+	ErrNoWorkload = errors.New("bench: no workload or caller")
+)
+
+// Defaults of Config.
+const (
+	// DefaultDuration is the measured duration when neither Duration nor
+	// Calls is set.
+	DefaultDuration = 10 * time.Second
+	// DefaultClosedWorkers is the closed-loop concurrency when Workers is 0.
+	DefaultClosedWorkers = 16
+	// DefaultInterval is the timeline and progress interval.
+	DefaultInterval = time.Second
+	// DefaultMaxLatency is the highest latency a histogram tells apart;
+	// longer calls are recorded as this value.
+	DefaultMaxLatency = 10 * time.Minute
+	// DefaultRetryAfter is how long the engine pauses after an HTTP 429 that
+	// carries no Retry-After header.
+	DefaultRetryAfter = time.Second
+	// MaxRetryAfter caps a server's Retry-After, so a hostile answer cannot
+	// stop a run for hours.
+	MaxRetryAfter = time.Minute
+)
+
+// Config configures one run of the engine. The zero value is a 10-second
+// closed-loop run with 16 workers.
+type Config struct {
+	// Label names the run in reports ("single", "batch"). Default "run".
+	Label string
+	// Target is the endpoint, for reports only.
+	Target string
+	// Rate is the open-loop target rate in calls/s: calls are scheduled at
+	// fixed intended times and each latency is measured from its intended
+	// time, so a stalled server shows its stall (no coordinated omission).
+	// Calls are never sent before their intended time, so the calls sent
+	// since the start never exceed Rate × elapsed. 0 (the default) runs a
+	// closed loop: Workers callers, each sending its next call when the last
+	// one is answered.
+	Rate float64
+	// Duration is the measured time, after the warm-up. Default 10s unless
+	// Calls is set.
+	Duration time.Duration
+	// Calls, when > 0, is the number of measured calls; the run ends after
+	// them instead of after Duration. In open loop it takes Calls/Rate.
+	Calls int64
+	// WarmUp is run before the measured window at the same rate (or the same
+	// concurrency); its calls are not recorded. Default 0.
+	WarmUp time.Duration
+	// Workers is the number of concurrent callers. Default: 16 in closed
+	// loop; Rate/10 clamped to [64, 4096] in open loop, so a server that is
+	// 100 ms slow is still called at the asked rate. In open loop, a call
+	// that finds every worker busy is sent late but still measured from its
+	// intended time.
+	Workers int
+	// Timeout bounds each call through its context. Default 0: the caller's
+	// own timeout applies.
+	Timeout time.Duration
+	// Interval is the resolution of the timeline and of OnTick. Default 1s.
+	Interval time.Duration
+	// OnTick, if set, is called after every interval (and every interval of
+	// the warm-up), from one goroutine, never concurrently with itself.
+	OnTick func(Tick)
+	// Classify sorts a caller's errors into kinds. Default Classify.
+	Classify func(error) Outcome
+	// IgnoreRetryAfter turns off the pause after an HTTP 429. By default a
+	// 429 stops all sending until its Retry-After (capped at MaxRetryAfter;
+	// DefaultRetryAfter without one) has passed; in open loop the delayed
+	// calls are still measured from their intended times.
+	IgnoreRetryAfter bool
+	// MaxLatency is the largest latency the histograms tell apart. Default
+	// DefaultMaxLatency, or 2×Timeout if that is larger.
+	MaxLatency time.Duration
+	// Seed seeds the op picker. Default 0 (a fixed seed: runs pick the same
+	// sequence per worker).
+	Seed uint64
+}
+
+// Validate reports the first field out of range.
+func (c Config) Validate() error {
+	switch {
+	case c.Rate < 0 || math.IsNaN(c.Rate) || math.IsInf(c.Rate, 0) || c.Rate > 1e8:
+		return fmt.Errorf("%w: Rate %v: want 0 (closed loop) up to 1e8 calls/s", ErrBadConfig, c.Rate)
+	case c.Duration < 0:
+		return fmt.Errorf("%w: Duration %v: want ≥ 0", ErrBadConfig, c.Duration)
+	case c.Calls < 0:
+		return fmt.Errorf("%w: Calls %d: want ≥ 0", ErrBadConfig, c.Calls)
+	case c.Rate > 0 && c.Calls > 0 && float64(c.Calls)/c.Rate > float64(math.MaxInt64/2)/1e9:
+		return fmt.Errorf("%w: Calls %d at Rate %v takes too long", ErrBadConfig, c.Calls, c.Rate)
+	case c.Rate > 0 && c.Rate*(c.Duration+c.WarmUp).Seconds() > 1e12:
+		return fmt.Errorf("%w: Rate × Duration is more than 1e12 calls", ErrBadConfig)
+	case c.WarmUp < 0:
+		return fmt.Errorf("%w: WarmUp %v: want ≥ 0", ErrBadConfig, c.WarmUp)
+	case c.Workers < 0 || c.Workers > 1_000_000:
+		return fmt.Errorf("%w: Workers %d: want 0 (default) up to 1000000", ErrBadConfig, c.Workers)
+	case c.Timeout < 0:
+		return fmt.Errorf("%w: Timeout %v: want ≥ 0", ErrBadConfig, c.Timeout)
+	case c.Interval != 0 && c.Interval < 10*time.Millisecond:
+		return fmt.Errorf("%w: Interval %v: want 0 (default 1s) or ≥ 10ms", ErrBadConfig, c.Interval)
+	case c.MaxLatency != 0 && c.MaxLatency < time.Millisecond:
+		return fmt.Errorf("%w: MaxLatency %v: want 0 (default) or ≥ 1ms", ErrBadConfig, c.MaxLatency)
+	}
+	return nil
+}
+
+// withDefaults fills the zero fields.
+func (c Config) withDefaults() Config {
+	if c.Label == "" {
+		c.Label = "run"
+	}
+	if c.Duration == 0 && c.Calls == 0 {
+		c.Duration = DefaultDuration
+	}
+	if c.Workers == 0 {
+		if c.Rate > 0 {
+			c.Workers = min(max(int(c.Rate/10), 64), 4096)
+		} else {
+			c.Workers = DefaultClosedWorkers
+		}
+	}
+	if c.Interval == 0 {
+		c.Interval = DefaultInterval
+	}
+	if c.Classify == nil {
+		c.Classify = Classify
+	}
+	if c.MaxLatency == 0 {
+		c.MaxLatency = max(DefaultMaxLatency, 2*c.Timeout)
+	}
+	return c
+}
+
+// Tick is the progress of a run after one interval.
+type Tick struct {
+	// Label is Config.Label.
+	Label string
+	// WarmUp is true while the warm-up runs; nothing is recorded then.
+	WarmUp bool
+	// Elapsed is the time since the measured window began (since the start
+	// during the warm-up).
+	Elapsed time.Duration
+	// Planned is the planned measured duration, 0 when unknown (closed loop
+	// with a call count).
+	Planned time.Duration
+	// Calls and Errors are the measured totals so far.
+	Calls, Errors int64
+	// Rate is the calls/s answered in the last interval.
+	Rate float64
+	// P99 is the 99th percentile latency of the calls answered in the last
+	// interval (0 if none).
+	P99 time.Duration
+	// Final is true for the last tick of a run.
+	Final bool
+}
+
+// run is the state shared by the workers of one Run.
+type run struct {
+	cfg    Config
+	load   *Workload
+	caller Caller
+
+	start        time.Time // first intended send time
+	measureStart time.Time // start + WarmUp
+	end          time.Time // closed loop with a duration: when to stop starting calls
+
+	period       float64 // open loop: ns between intended send times
+	warmTickets  int64   // open loop: tickets before measureStart
+	totalTickets int64   // open loop: warmTickets + measured tickets
+	next         atomic.Int64
+	pauseUntil   atomic.Int64 // unix ns before which nobody sends (429)
+
+	recs  []*recorder
+	maxUS int64
+}
+
+// Run runs cfg's load of the workload against caller and returns what it
+// measured. It returns when every call it started has ended. When ctx is
+// cancelled it stops sending, waits for calls in flight, and returns the
+// result so far together with ctx's error.
+func Run(ctx context.Context, cfg Config, load *Workload, caller Caller) (*Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if load == nil || caller == nil {
+		return nil, ErrNoWorkload
+	}
+	cfg = cfg.withDefaults()
+	r := &run{cfg: cfg, load: load, caller: caller, maxUS: cfg.MaxLatency.Microseconds()}
+	nrec := min(cfg.Workers, max(8, 4*runtime.GOMAXPROCS(0)))
+	r.recs = make([]*recorder, nrec)
+	for i := range r.recs {
+		r.recs[i] = newRecorder(load, r.maxUS)
+	}
+
+	r.start = time.Now()
+	r.measureStart = r.start.Add(cfg.WarmUp)
+	if cfg.Rate > 0 {
+		r.period = 1e9 / cfg.Rate
+		r.warmTickets = int64(math.Ceil(cfg.WarmUp.Seconds() * cfg.Rate))
+		measured := cfg.Calls
+		if measured == 0 {
+			measured = max(1, int64(math.Ceil(cfg.Duration.Seconds()*cfg.Rate)))
+		}
+		r.totalTickets = r.warmTickets + measured
+	} else if cfg.Calls == 0 {
+		r.end = r.measureStart.Add(cfg.Duration)
+	}
+
+	col := newCollector(r)
+	done := make(chan struct{})
+	var colWG sync.WaitGroup
+	colWG.Add(1)
+	go func() {
+		defer colWG.Done()
+		col.loop(done)
+	}()
+
+	var wg sync.WaitGroup
+	for i := 0; i < cfg.Workers; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(cfg.Seed, uint64(i)))
+			rec := r.recs[i%len(r.recs)]
+			if cfg.Rate > 0 {
+				r.openWorker(ctx, rec, rng)
+			} else {
+				r.closedWorker(ctx, rec, rng)
+			}
+		}(i)
+	}
+	wg.Wait()
+	finished := time.Now()
+	close(done)
+	colWG.Wait()
+
+	res := r.result(col, finished)
+	return res, ctx.Err()
+}
+
+// openWorker sends the calls of the tickets it claims, each at its intended
+// time, and measures each from that time.
+func (r *run) openWorker(ctx context.Context, rec *recorder, rng *rand.Rand) {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		i := r.next.Add(1) - 1
+		if i >= r.totalTickets {
+			return
+		}
+		intended := r.start.Add(time.Duration(float64(i) * r.period))
+		if !r.waitUntil(ctx, timer, intended) {
+			return
+		}
+		op := r.load.pick(rng.Float64())
+		err := r.call(ctx, op)
+		doneAt := time.Now()
+		if ctx.Err() != nil {
+			return // the run was cancelled: this call says nothing about the server
+		}
+		r.finish(rec, op, doneAt.Sub(intended), err, i >= r.warmTickets)
+	}
+}
+
+// closedWorker sends its next call as soon as the last one is answered.
+func (r *run) closedWorker(ctx context.Context, rec *recorder, rng *rand.Rand) {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		if !r.waitUntil(ctx, timer, time.Time{}) {
+			return
+		}
+		sent := time.Now()
+		measured := !sent.Before(r.measureStart)
+		if measured {
+			if r.cfg.Calls > 0 {
+				if r.next.Add(1) > r.cfg.Calls {
+					return
+				}
+			} else if !sent.Before(r.end) {
+				return
+			}
+		}
+		op := r.load.pick(rng.Float64())
+		err := r.call(ctx, op)
+		doneAt := time.Now()
+		if ctx.Err() != nil {
+			return
+		}
+		r.finish(rec, op, doneAt.Sub(sent), err, measured)
+	}
+}
+
+// waitUntil sleeps until t and past any 429 pause; false when ctx ended.
+func (r *run) waitUntil(ctx context.Context, timer *time.Timer, t time.Time) bool {
+	for {
+		if ctx.Err() != nil {
+			return false
+		}
+		now := time.Now()
+		wake := t
+		if p := r.pauseUntil.Load(); p > 0 {
+			if pt := time.Unix(0, p); pt.After(wake) {
+				wake = pt
+			}
+		}
+		d := wake.Sub(now)
+		if d <= 0 {
+			return true
+		}
+		timer.Reset(d)
+		select {
+		case <-ctx.Done():
+			return false
+		case <-timer.C:
+		}
+	}
+}
+
+func (r *run) call(ctx context.Context, op *Op) error {
+	if r.cfg.Timeout <= 0 {
+		return r.caller.Call(ctx, op)
+	}
+	cctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
+	err := r.caller.Call(cctx, op)
+	cancel()
+	return err
+}
+
+// finish classifies err, honours a 429's Retry-After, and records the call
+// if it is in the measured window.
+func (r *run) finish(rec *recorder, op *Op, latency time.Duration, err error, measured bool) {
+	kind := ""
+	if err != nil {
+		out := r.cfg.Classify(err)
+		kind = out.Kind
+		if out.Throttled && !r.cfg.IgnoreRetryAfter {
+			r.pause(out.RetryAfter)
+		}
+	}
+	if measured {
+		rec.record(op, latency, kind, err != nil)
+	}
+}
+
+// pause stops all sending for d (DefaultRetryAfter when d ≤ 0).
+func (r *run) pause(d time.Duration) {
+	if d <= 0 {
+		d = DefaultRetryAfter
+	}
+	d = min(d, MaxRetryAfter)
+	until := time.Now().Add(d).UnixNano()
+	for {
+		cur := r.pauseUntil.Load()
+		if cur >= until || r.pauseUntil.CompareAndSwap(cur, until) {
+			return
+		}
+	}
+}

@@ -1,0 +1,279 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func testWorkload(t testing.TB) *Workload {
+	t.Helper()
+	w, err := NewWorkload([]Op{
+		{Method: "query", Params: []byte(`{"scope":"acc://a"}`), Weight: 3},
+		{Method: "node-info", Params: []byte(`{}`), Weight: 1, Priority: 1},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// countingCaller records every call's send time and method.
+type countingCaller struct {
+	mu      sync.Mutex
+	sent    []time.Time
+	methods map[string]int
+	delay   time.Duration
+	fail    func(n int64) error
+	n       atomic.Int64
+}
+
+func (c *countingCaller) Call(ctx context.Context, op *Op) error {
+	n := c.n.Add(1)
+	c.mu.Lock()
+	c.sent = append(c.sent, time.Now())
+	if c.methods == nil {
+		c.methods = map[string]int{}
+	}
+	c.methods[op.Method]++
+	c.mu.Unlock()
+	if c.delay > 0 {
+		select {
+		case <-time.After(c.delay):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if c.fail != nil {
+		return c.fail(n)
+	}
+	return nil
+}
+
+func TestClosedLoopCallCount(t *testing.T) {
+	c := &countingCaller{}
+	res, err := Run(context.Background(), Config{Calls: 5000, Workers: 8}, testWorkload(t), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Calls != 5000 || res.Latency.Count() != 5000 {
+		t.Fatalf("measured %d calls (histogram %d), want 5000", res.Calls, res.Latency.Count())
+	}
+	if got := c.n.Load(); got != 5000 {
+		t.Fatalf("caller saw %d calls, want 5000", got)
+	}
+	var perMethod, perBand int64
+	for _, h := range res.Methods {
+		perMethod += h.Count()
+	}
+	for _, h := range res.Bands {
+		perBand += h.Count()
+	}
+	if perMethod != 5000 || perBand != 5000 {
+		t.Fatalf("per method %d, per band %d, want 5000 each", perMethod, perBand)
+	}
+	// Weights 3:1 — with 5000 picks the share of query is 0.75 ± a few %.
+	if q := float64(c.methods["query"]) / 5000; q < 0.7 || q > 0.8 {
+		t.Fatalf("query share %.3f, want about 0.75", q)
+	}
+	if res.Loop != "closed" || res.Requests != 5000 || res.MeanBatchSize() != 1 {
+		t.Fatalf("loop %q requests %d batch %.2f", res.Loop, res.Requests, res.MeanBatchSize())
+	}
+	var tl int64
+	for _, iv := range res.Timeline {
+		tl += iv.Calls
+	}
+	if tl != 5000 {
+		t.Fatalf("timeline holds %d calls, want 5000", tl)
+	}
+}
+
+func TestClosedLoopWarmUpNotRecorded(t *testing.T) {
+	c := &countingCaller{delay: time.Millisecond}
+	res, err := Run(context.Background(), Config{Duration: 200 * time.Millisecond, WarmUp: 200 * time.Millisecond, Workers: 4}, testWorkload(t), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := c.n.Load()
+	if res.Calls == 0 || res.Calls >= total {
+		t.Fatalf("measured %d of %d calls: the warm-up must be sent but not recorded", res.Calls, total)
+	}
+	// Roughly half the calls fell in the warm-up.
+	if frac := float64(res.Calls) / float64(total); frac > 0.8 {
+		t.Fatalf("measured %.2f of the calls, want about half", frac)
+	}
+}
+
+func TestOpenLoopNeverAheadOfSchedule(t *testing.T) {
+	c := &countingCaller{}
+	const rate = 2000.0
+	cfg := Config{Rate: rate, Duration: 500 * time.Millisecond, WarmUp: 100 * time.Millisecond, Workers: 8}
+	res, err := Run(context.Background(), cfg, testWorkload(t), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Calls != 1000 {
+		t.Fatalf("measured %d calls, want exactly rate × duration = 1000", res.Calls)
+	}
+	if got := c.n.Load(); got != 1200 {
+		t.Fatalf("sent %d calls, want 1200 (200 warm-up + 1000)", got)
+	}
+	c.mu.Lock()
+	sent := append([]time.Time(nil), c.sent...)
+	c.mu.Unlock()
+	sort.Slice(sent, func(i, j int) bool { return sent[i].Before(sent[j]) })
+	start := res.Start.Add(-cfg.WarmUp) // the schedule's origin
+	for i, s := range sent {
+		// The i-th call (0-based) may not leave before start + i/rate: the
+		// calls sent never exceed the rate asked.
+		if slot := time.Duration(float64(i) / rate * 1e9); s.Sub(start) < slot {
+			t.Fatalf("call %d sent %v after the start, before its slot at %v", i, s.Sub(start), slot)
+		}
+	}
+	if res.Loop != "open" || res.RateAsked != rate {
+		t.Fatalf("loop %q rate %v", res.Loop, res.RateAsked)
+	}
+}
+
+func TestOpenLoopCountsFromIntendedTime(t *testing.T) {
+	// One worker and a caller that takes 20 ms at 200 calls/s: the worker
+	// falls behind, and every later call's latency includes the wait for its
+	// slot, as a user would see it.
+	c := &countingCaller{delay: 20 * time.Millisecond}
+	res, err := Run(context.Background(), Config{Rate: 200, Calls: 20, Workers: 1}, testWorkload(t), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The last call was due at 95 ms and was sent at about 20 × 20 ms = 400 ms.
+	if mx := res.Latency.Max(); mx < 250*time.Millisecond {
+		t.Fatalf("max %v: the queueing behind a slow server was hidden", mx)
+	}
+}
+
+type throttleErr struct{ after time.Duration }
+
+func (e throttleErr) Error() string { return "throttled" }
+
+func TestErrorsByKindAndRetryAfterPause(t *testing.T) {
+	var first atomic.Bool
+	c := &countingCaller{fail: func(n int64) error {
+		switch {
+		case n == 1 && first.CompareAndSwap(false, true):
+			return throttleErr{after: 300 * time.Millisecond}
+		case n%5 == 0:
+			return context.DeadlineExceeded
+		case n%7 == 0:
+			return errors.New("connection reset")
+		}
+		return nil
+	}}
+	classify := func(err error) Outcome {
+		var te throttleErr
+		if errors.As(err, &te) {
+			return Outcome{Kind: HTTPKind(429), Throttled: true, RetryAfter: te.after}
+		}
+		return Classify(err)
+	}
+	res, err := Run(context.Background(), Config{Calls: 100, Workers: 1, Classify: classify}, testWorkload(t), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.mu.Lock()
+	gap := c.sent[1].Sub(c.sent[0])
+	c.mu.Unlock()
+	if gap < 300*time.Millisecond {
+		t.Fatalf("second call %v after a 429 with Retry-After 300ms", gap)
+	}
+	want := map[string]int64{"http 429": 1, KindTimeout: 20, KindTransport: 12}
+	for k, n := range want {
+		if res.ErrorsByKind[k] != n {
+			t.Errorf("%s: %d errors, want %d (all: %v)", k, res.ErrorsByKind[k], n, res.ErrorsByKind)
+		}
+	}
+	if res.Errors != 33 {
+		t.Errorf("errors %d, want 33", res.Errors)
+	}
+}
+
+func TestRunCancelReturnsPartialResult(t *testing.T) {
+	c := &countingCaller{delay: time.Millisecond}
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	defer cancel()
+	res, err := Run(ctx, Config{Duration: time.Hour, Workers: 4}, testWorkload(t), c)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err %v, want the context's", err)
+	}
+	if res == nil || res.Calls == 0 {
+		t.Fatalf("no partial result: %+v", res)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		ok   bool
+	}{
+		{"zero value works", Config{}, true},
+		{"open loop", Config{Rate: 100, Duration: time.Second}, true},
+		{"negative rate", Config{Rate: -1}, false},
+		{"negative calls", Config{Calls: -1}, false},
+		{"too many workers", Config{Workers: 2_000_000}, false},
+		{"tiny interval", Config{Interval: time.Millisecond}, false},
+		{"negative timeout", Config{Timeout: -1}, false},
+		{"absurd schedule", Config{Rate: 1e8, Duration: 1e6 * time.Second}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.cfg.Validate()
+			if (err == nil) != tc.ok {
+				t.Fatalf("Validate() = %v, want ok=%v", err, tc.ok)
+			}
+			if err != nil && !errors.Is(err, ErrBadConfig) {
+				t.Fatalf("%v is not ErrBadConfig", err)
+			}
+		})
+	}
+	if _, err := Run(context.Background(), Config{Rate: -1}, testWorkload(t), &countingCaller{}); !errors.Is(err, ErrBadConfig) {
+		t.Fatalf("Run with a bad config: %v", err)
+	}
+	if _, err := Run(context.Background(), Config{}, nil, &countingCaller{}); !errors.Is(err, ErrNoWorkload) {
+		t.Fatalf("Run without workload: %v", err)
+	}
+}
+
+func TestTicks(t *testing.T) {
+	var mu sync.Mutex
+	var ticks []Tick
+	cfg := Config{Rate: 500, Duration: 300 * time.Millisecond, WarmUp: 100 * time.Millisecond,
+		Interval: 50 * time.Millisecond, Label: "t",
+		OnTick: func(tk Tick) { mu.Lock(); ticks = append(ticks, tk); mu.Unlock() }}
+	res, err := Run(context.Background(), cfg, testWorkload(t), &countingCaller{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(ticks) < 4 {
+		t.Fatalf("%d ticks", len(ticks))
+	}
+	last := ticks[len(ticks)-1]
+	if !last.Final || last.Calls != res.Calls || last.Label != "t" {
+		t.Fatalf("last tick %+v, result calls %d", last, res.Calls)
+	}
+	warm := 0
+	for _, tk := range ticks {
+		if tk.WarmUp {
+			warm++
+			if tk.Calls != 0 {
+				t.Fatalf("warm-up tick with calls: %+v", tk)
+			}
+		}
+	}
+	if warm == 0 {
+		t.Fatal("no warm-up tick")
+	}
+}
