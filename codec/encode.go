@@ -1,0 +1,173 @@
+package codec
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/bytedance/sonic"
+)
+
+// paramsAPI encodes params. SortMapKeys makes equal params give equal bytes,
+// which the batching client's dedup relies on; EscapeHTML is off because
+// nothing here is embedded in HTML; CompactMarshaler re-compacts the output
+// of json.Marshaler implementations for the same reason (stable bytes).
+var paramsAPI = sonic.Config{
+	SortMapKeys:      true,
+	CompactMarshaler: true,
+	ValidateString:   true,
+}.Froze()
+
+// EncodeParams encodes v as the "params" member of a request.
+//
+//   - nil (and anything that encodes to JSON null) gives nil: no params.
+//   - []byte and json.RawMessage are taken as pre-encoded JSON: they are
+//     validated and returned as they are (same backing array, not copied), so
+//     the caller must not modify them until the call has been sent.
+//   - anything else is encoded with sonic, map keys sorted, so equal values
+//     give equal bytes.
+//
+// JSON-RPC 2.0 requires params to be a structured value: a result that is not
+// a JSON object or array (e.g. a bare string or number), or invalid
+// pre-encoded JSON, is an error wrapping ErrInvalidParams. EncodeParams is
+// safe for concurrent use.
+func EncodeParams(v any) ([]byte, error) {
+	var raw []byte
+	switch p := v.(type) {
+	case nil:
+		return nil, nil
+	case json.RawMessage:
+		raw = p
+	case []byte:
+		raw = p
+	default:
+		b, err := paramsAPI.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalidParams, err)
+		}
+		return checkParams(b, false)
+	}
+	return checkParams(raw, true)
+}
+
+// checkParams validates encoded params (fully when untrusted) and maps null
+// to nil.
+func checkParams(b []byte, untrusted bool) ([]byte, error) {
+	if untrusted {
+		if err := validJSON(b); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalidParams, err)
+		}
+	}
+	i := skipSpace(b, 0)
+	if i == len(b) {
+		return nil, fmt.Errorf("%w: empty", ErrInvalidParams)
+	}
+	switch b[i] {
+	case '{', '[':
+		return b, nil
+	case 'n':
+		return nil, nil // validated above (or produced by sonic): it is null
+	}
+	return nil, fmt.Errorf("%w: params must be a JSON object or array, got %s", ErrInvalidParams, excerpt(b, i))
+}
+
+// AppendRequest appends one JSON-RPC 2.0 request object to dst and returns the
+// extended slice:
+//
+//	{"jsonrpc":"2.0","id":ID,"method":"METHOD","params":PARAMS}
+//
+// method is escaped as a JSON string (invalid UTF-8 becomes U+FFFD). params
+// must be valid JSON as returned by EncodeParams; it is copied verbatim and
+// not validated again here. Empty params omit the "params" member. Only these
+// four members are written (the Accumulate node refuses unknown ones).
+// AppendRequest does not allocate when dst has room.
+func AppendRequest(dst []byte, id uint64, method string, params []byte) []byte {
+	dst = append(dst, `{"jsonrpc":"2.0","id":`...)
+	dst = strconv.AppendUint(dst, id, 10)
+	dst = append(dst, `,"method":`...)
+	dst = AppendString(dst, method)
+	if len(params) > 0 {
+		dst = append(dst, `,"params":`...)
+		dst = append(dst, params...)
+	}
+	return append(dst, '}')
+}
+
+// AppendBatchStart appends the '[' that opens a batch.
+func AppendBatchStart(dst []byte) []byte { return append(dst, '[') }
+
+// AppendBatchRequest appends one request of a batch opened by
+// AppendBatchStart: a ',' separator unless the last byte of dst is the '['
+// that opened the batch, then the request as AppendRequest writes it.
+func AppendBatchRequest(dst []byte, id uint64, method string, params []byte) []byte {
+	if n := len(dst); n > 0 && dst[n-1] != '[' {
+		dst = append(dst, ',')
+	}
+	return AppendRequest(dst, id, method, params)
+}
+
+// AppendBatchEnd appends the ']' that closes a batch. A batch must hold at
+// least one request: JSON-RPC 2.0 servers answer "[]" with an error.
+func AppendBatchEnd(dst []byte) []byte { return append(dst, ']') }
+
+const hexDigits = "0123456789abcdef"
+
+// safeASCII[c] is true for bytes that go into a JSON string unescaped.
+var safeASCII = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// AppendString appends s as a quoted JSON string: '"' and '\\' and control
+// characters are escaped, invalid UTF-8 becomes U+FFFD, and U+2028/U+2029
+// are escaped so the output is also valid JavaScript.
+func AppendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if safeASCII[c] {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

@@ -1,0 +1,385 @@
+package codec
+
+import (
+	"encoding/binary"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// maxDepth bounds nesting so a hostile "[[[[…" body cannot grow the stack
+// without limit; real JSON-RPC payloads nest a few dozen levels at most.
+const maxDepth = 1000
+
+// scanner validates and skips JSON values in b. The zero error state is
+// errMsg == ""; the first failure is kept. Methods return the index after
+// the value, or -1 on failure.
+type scanner struct {
+	b      []byte
+	errMsg string
+	errOff int
+}
+
+func (s *scanner) fail(i int, msg string) int {
+	if s.errMsg == "" {
+		s.errMsg = msg
+		s.errOff = i
+	}
+	return -1
+}
+
+// isSpace reports JSON insignificant whitespace.
+func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && isSpace(b[i]) {
+		i++
+	}
+	return i
+}
+
+// value skips the value starting at b[i] (no leading space).
+func (s *scanner) value(i, depth int) int {
+	b := s.b
+	if i >= len(b) {
+		return s.fail(i, "unexpected end of body")
+	}
+	switch c := b[i]; c {
+	case '"':
+		return s.str(i + 1)
+	case '{':
+		return s.object(i, depth+1)
+	case '[':
+		return s.array(i, depth+1)
+	case 't':
+		return s.literal(i, "true")
+	case 'f':
+		return s.literal(i, "false")
+	case 'n':
+		return s.literal(i, "null")
+	default:
+		if c == '-' || (c >= '0' && c <= '9') {
+			return s.number(i)
+		}
+		return s.fail(i, "invalid character")
+	}
+}
+
+func (s *scanner) literal(i int, lit string) int {
+	if len(s.b)-i < len(lit) {
+		return s.fail(len(s.b), "unexpected end of body")
+	}
+	if string(s.b[i:i+len(lit)]) != lit {
+		return s.fail(i, "invalid literal")
+	}
+	return i + len(lit)
+}
+
+func (s *scanner) object(i, depth int) int {
+	if depth > maxDepth {
+		return s.fail(i, "nesting too deep")
+	}
+	b := s.b
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return i + 1
+	}
+	for {
+		if i >= len(b) {
+			return s.fail(i, "unexpected end of body")
+		}
+		if b[i] != '"' {
+			return s.fail(i, "expected object key")
+		}
+		if i = s.str(i + 1); i < 0 {
+			return i
+		}
+		i = skipSpace(b, i)
+		if i >= len(b) || b[i] != ':' {
+			return s.fail(i, "expected ':' after object key")
+		}
+		i = skipSpace(b, i+1)
+		if i = s.value(i, depth); i < 0 {
+			return i
+		}
+		i = skipSpace(b, i)
+		if i >= len(b) {
+			return s.fail(i, "unexpected end of body")
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case '}':
+			return i + 1
+		default:
+			return s.fail(i, "expected ',' or '}' in object")
+		}
+	}
+}
+
+func (s *scanner) array(i, depth int) int {
+	if depth > maxDepth {
+		return s.fail(i, "nesting too deep")
+	}
+	b := s.b
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return i + 1
+	}
+	for {
+		if i = s.value(i, depth); i < 0 {
+			return i
+		}
+		i = skipSpace(b, i)
+		if i >= len(b) {
+			return s.fail(i, "unexpected end of body")
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case ']':
+			return i + 1
+		default:
+			return s.fail(i, "expected ',' or ']' in array")
+		}
+	}
+}
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// str skips a string whose opening quote is at b[i-1]. Control characters
+// must be escaped and escapes must be valid; invalid UTF-8 is accepted (as
+// encoding/json does) because result bytes are handed on raw.
+func (s *scanner) str(i int) int {
+	b := s.b
+	for {
+		// Eight bytes at a time until one of them is '"', '\\' or < 0x20.
+		for i+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[i:])
+			q := x ^ (lsb * '"')
+			bs := x ^ (lsb * '\\')
+			if (((x-lsb*0x20)&^x)|((q-lsb)&^q)|((bs-lsb)&^bs))&msb != 0 {
+				break
+			}
+			i += 8
+		}
+		if i >= len(b) {
+			return s.fail(i, "unterminated string")
+		}
+		c := b[i]
+		switch {
+		case c == '"':
+			return i + 1
+		case c == '\\':
+			if i+1 >= len(b) {
+				return s.fail(i, "unterminated string")
+			}
+			switch b[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(b) {
+					return s.fail(i, "unterminated string")
+				}
+				for _, h := range b[i+2 : i+6] {
+					if unhex(h) < 0 {
+						return s.fail(i, "invalid \\u escape")
+					}
+				}
+				i += 6
+			default:
+				return s.fail(i, "invalid escape in string")
+			}
+		case c < 0x20:
+			return s.fail(i, "control character in string")
+		default:
+			i++
+		}
+	}
+}
+
+func unhex(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'a' && c <= 'f':
+		return int(c-'a') + 10
+	case c >= 'A' && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// number skips -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (s *scanner) number(i int) int {
+	b := s.b
+	if b[i] == '-' {
+		i++
+	}
+	if i >= len(b) {
+		return s.fail(i, "unexpected end of body")
+	}
+	switch {
+	case b[i] == '0':
+		i++
+	case isDigit(b[i]):
+		for i < len(b) && isDigit(b[i]) {
+			i++
+		}
+	default:
+		return s.fail(i, "invalid number")
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if i >= len(b) || !isDigit(b[i]) {
+			return s.fail(i, "invalid number")
+		}
+		for i < len(b) && isDigit(b[i]) {
+			i++
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if i >= len(b) || !isDigit(b[i]) {
+			return s.fail(i, "invalid number")
+		}
+		for i < len(b) && isDigit(b[i]) {
+			i++
+		}
+	}
+	return i
+}
+
+// syntaxError formats the scanner's failure with an excerpt of the body.
+func (s *scanner) syntaxError() error {
+	return &malformedError{msg: s.errMsg, off: s.errOff, near: excerpt(s.b, s.errOff)}
+}
+
+// malformedError is the error behind ErrMalformedResponse.
+type malformedError struct {
+	msg  string
+	off  int
+	near string
+}
+
+func (e *malformedError) Error() string {
+	return "codec: malformed response: " + e.msg + " at offset " + strconv.Itoa(e.off) + " near " + e.near
+}
+
+func (e *malformedError) Unwrap() error { return ErrMalformedResponse }
+
+func malformed(b []byte, off int, msg string) error {
+	return &malformedError{msg: msg, off: off, near: excerpt(b, off)}
+}
+
+// excerpt quotes at most 40 bytes of b starting a little before off.
+func excerpt(b []byte, off int) string {
+	const before, total = 8, 40
+	start := max(off-before, 0)
+	start = min(start, len(b))
+	end := min(start+total, len(b))
+	q := strconv.Quote(string(b[start:end]))
+	if end < len(b) {
+		q += "…"
+	}
+	return q
+}
+
+// validJSON reports whether b is exactly one JSON value with optional
+// surrounding whitespace.
+func validJSON(b []byte) error {
+	s := scanner{b: b}
+	i := skipSpace(b, 0)
+	if i == len(b) {
+		return malformed(b, i, "empty")
+	}
+	if i = s.value(i, 0); i < 0 {
+		return s.syntaxError()
+	}
+	if i = skipSpace(b, i); i != len(b) {
+		return malformed(b, i, "trailing data after JSON value")
+	}
+	return nil
+}
+
+// unquote decodes the JSON string literal q (quotes included, already
+// validated by the scanner) into a Go string. Invalid UTF-8 and lone
+// surrogates become U+FFFD, as with encoding/json.
+func unquote(q []byte) string {
+	q = q[1 : len(q)-1]
+	simple := true
+	for _, c := range q {
+		if c == '\\' || c >= utf8.RuneSelf {
+			simple = false
+			break
+		}
+	}
+	if simple {
+		return string(q)
+	}
+	out := make([]byte, 0, len(q))
+	for i := 0; i < len(q); {
+		c := q[i]
+		if c != '\\' {
+			if c < utf8.RuneSelf {
+				out = append(out, c)
+				i++
+				continue
+			}
+			r, size := utf8.DecodeRune(q[i:])
+			out = utf8.AppendRune(out, r) // RuneError for invalid bytes
+			i += size
+			continue
+		}
+		switch e := q[i+1]; e {
+		case 'u':
+			r := hex4(q[i+2:])
+			i += 6
+			if utf16.IsSurrogate(r) {
+				r2 := rune(-1)
+				if i+6 <= len(q) && q[i] == '\\' && q[i+1] == 'u' {
+					r2 = hex4(q[i+2:])
+				}
+				if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+					r = dec
+					i += 6
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			out = utf8.AppendRune(out, r)
+		default:
+			out = append(out, unescapeByte(e))
+			i += 2
+		}
+	}
+	return string(out)
+}
+
+func hex4(b []byte) rune {
+	return rune(unhex(b[0])<<12 | unhex(b[1])<<8 | unhex(b[2])<<4 | unhex(b[3]))
+}
+
+func unescapeByte(e byte) byte {
+	switch e {
+	case 'b':
+		return '\b'
+	case 'f':
+		return '\f'
+	case 'n':
+		return '\n'
+	case 'r':
+		return '\r'
+	case 't':
+		return '\t'
+	}
+	return e // '"', '\\', '/'
+}
