@@ -3,6 +3,7 @@ package devnet
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math"
 	"net"
 	"strconv"
@@ -44,19 +45,32 @@ func Start(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, err
+	}
+	s, err := newServer(cfg)
+	if err != nil {
+		_ = ln.Close()
+		return nil, err
+	}
+	s.ln = ln
+	s.url = "http://" + ln.Addr().String()
+	go func() {
+		defer close(s.serveDone)
+		_ = s.srv.Serve(ln)
+	}()
+	return s, nil
+}
+
+// newServer builds a server that is not listening yet; cfg has its defaults.
+func newServer(cfg Config) (*Server, error) {
 	comp, err := newCompressor()
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		comp.close()
-		return nil, err
-	}
 	s := &Server{
 		cfg:       cfg,
-		url:       "http://" + ln.Addr().String(),
-		ln:        ln,
 		stats:     newCounters(),
 		cache:     newAnswerCache(cfg.CacheEntries),
 		comp:      comp,
@@ -78,12 +92,35 @@ func Start(cfg Config) (*Server, error) {
 		CloseOnShutdown:       true,
 		Logger:                quietLogger{},
 		ConnState:             s.connState,
+		ErrorHandler:          errorHandler,
+		// The worker pool's cleaner checks for Stop only between sleeps of
+		// this length; Close waits it out so no goroutine outlives Close.
+		MaxIdleWorkerDuration: workerIdle,
 	}
-	go func() {
-		defer close(s.serveDone)
-		_ = s.srv.Serve(ln)
-	}()
 	return s, nil
+}
+
+// workerIdle is fasthttp's MaxIdleWorkerDuration here: short, so that the
+// worker pool's cleaner goroutine notices Stop soon after Close.
+const workerIdle = 50 * time.Millisecond
+
+// httpError answers a plain-text HTTP error. Unlike fasthttp's ctx.Error it
+// does not reset the response header, which would re-enable the Date header
+// and start fasthttp's process-wide date-refresh goroutine that never ends.
+func httpError(ctx *fasthttp.RequestCtx, msg string, status int) {
+	ctx.SetStatusCode(status)
+	ctx.SetContentType("text/plain; charset=utf-8")
+	ctx.SetBodyString(msg)
+}
+
+// errorHandler answers requests fasthttp could not read (too large, bad
+// HTTP) without ctx.Error, for the reason httpError gives.
+func errorHandler(ctx *fasthttp.RequestCtx, err error) {
+	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+		httpError(ctx, "413 Request Entity Too Large", fasthttp.StatusRequestEntityTooLarge)
+		return
+	}
+	httpError(ctx, "400 Bad Request: "+err.Error(), fasthttp.StatusBadRequest)
 }
 
 // quietLogger drops fasthttp's log lines: the faults this server injects
@@ -132,6 +169,7 @@ func (s *Server) Close() error {
 		}
 		<-s.serveDone
 		s.comp.close()
+		time.Sleep(workerIdle + workerIdle/2)
 		s.closeErr = shutErr
 		err = shutErr
 	})
@@ -220,12 +258,12 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	}
 	v := apiOf(string(path))
 	if v == apiNone {
-		ctx.Error("404 page not found: the stand-in serves POST /v2 and /v3", fasthttp.StatusNotFound)
+		httpError(ctx, "404 page not found: the stand-in serves POST /v2 and /v3", fasthttp.StatusNotFound)
 		return
 	}
 	if !ctx.IsPost() {
 		ctx.Response.Header.Set("Allow", "POST")
-		ctx.Error("method not allowed: JSON-RPC wants POST", fasthttp.StatusMethodNotAllowed)
+		httpError(ctx, "method not allowed: JSON-RPC wants POST", fasthttp.StatusMethodNotAllowed)
 		return
 	}
 	s.serveRPC(ctx, v)
@@ -236,7 +274,7 @@ func (s *Server) serveStats(ctx *fasthttp.RequestCtx) {
 	case ctx.IsGet():
 		b, err := json.Marshal(s.Stats())
 		if err != nil {
-			ctx.Error(err.Error(), fasthttp.StatusInternalServerError)
+			httpError(ctx, err.Error(), fasthttp.StatusInternalServerError)
 			return
 		}
 		ctx.SetContentType("application/json")
@@ -246,7 +284,7 @@ func (s *Server) serveStats(ctx *fasthttp.RequestCtx) {
 		ctx.SetStatusCode(fasthttp.StatusNoContent)
 	default:
 		ctx.Response.Header.Set("Allow", "GET, DELETE")
-		ctx.Error("method not allowed", fasthttp.StatusMethodNotAllowed)
+		httpError(ctx, "method not allowed", fasthttp.StatusMethodNotAllowed)
 	}
 }
 
@@ -330,12 +368,12 @@ func (s *Server) serveRPC(ctx *fasthttp.RequestCtx, v api) {
 			secs := (m.RetryAfter + time.Second - 1) / time.Second
 			ctx.Response.Header.Set("Retry-After", strconv.FormatInt(int64(secs), 10))
 		}
-		ctx.Error("429 Too Many Requests: devnet rate limit", fasthttp.StatusTooManyRequests)
+		httpError(ctx, "429 Too Many Requests: devnet rate limit", fasthttp.StatusTooManyRequests)
 		return
 	case serverError:
 		s.stats.inject(InjectedServerError, 1)
 		code := [...]int{fasthttp.StatusInternalServerError, fasthttp.StatusBadGateway, fasthttp.StatusServiceUnavailable}[statusPick%3]
-		ctx.Error(strconv.Itoa(code)+" "+fasthttp.StatusMessage(code)+": devnet injected fault", code)
+		httpError(ctx, strconv.Itoa(code)+" "+fasthttp.StatusMessage(code)+": devnet injected fault", code)
 		return
 	}
 
@@ -369,7 +407,7 @@ func (s *Server) serveRPC(ctx *fasthttp.RequestCtx, v api) {
 			switch m.BatchLimit {
 			case LimitHTTP413:
 				ctx.Response.SwapBody(out)
-				ctx.Error("413 Request Entity Too Large: batch of "+strconv.Itoa(len(calls))+" exceeds "+strconv.Itoa(m.MaxBatchSize), fasthttp.StatusRequestEntityTooLarge)
+				httpError(ctx, "413 Request Entity Too Large: batch of "+strconv.Itoa(len(calls))+" exceeds "+strconv.Itoa(m.MaxBatchSize), fasthttp.StatusRequestEntityTooLarge)
 				return
 			case LimitClose:
 				ctx.Response.SwapBody(out)
