@@ -1,0 +1,373 @@
+package fastpool
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"time"
+
+	"github.com/valyala/fasthttp"
+)
+
+// RequestOption changes how one request is handled. Options are plain
+// functions over a stack value: passing none costs nothing.
+type RequestOption func(*requestOptions)
+
+type requestOptions struct {
+	idempotent bool
+}
+
+// WithIdempotent marks a request as safe to send twice, so it may be
+// re-sent even after it may have reached the server (a reset or EOF while
+// waiting for the response, a 502/503/504). Without it, only GET, HEAD, PUT,
+// DELETE, OPTIONS and QUERY requests are treated as idempotent; anything
+// else (POST) is re-sent only when it provably never reached the server.
+func WithIdempotent() RequestOption { return withIdempotent }
+
+var withIdempotent RequestOption = func(o *requestOptions) { o.idempotent = true }
+
+var pastTime = time.Unix(1, 0)
+
+// Do sends req and reads the answer into resp, retrying per Config, within
+// ctx (deadline and cancellation). req must carry an absolute http or https
+// URI. On return resp holds the last response with its body decompressed
+// (gzip, zstd) and Content-Encoding removed.
+//
+// Errors: nil for a final 2xx; *StatusError for any other final status (resp
+// still holds that response); *RequestError when the last attempt failed in
+// transport (it lists every attempt); ErrPoolClosed after Close. A caller
+// that cannot get a connection in time gets an error matching
+// ErrPoolExhausted and the context's error.
+//
+// Do may set User-Agent and Accept-Encoding on req when they are empty. It
+// does not keep req or resp after it returns: a cancelled attempt is
+// interrupted by closing its connection's deadline, in the calling
+// goroutine, so nothing writes into resp later.
+func (p *Pool) Do(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response, opts ...RequestOption) error {
+	var o requestOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return p.do(ctx, req, resp, o, nil)
+}
+
+// isIdempotentMethod follows RFC 9110 section 9.2.2.
+func isIdempotentMethod(req *fasthttp.Request) bool {
+	h := &req.Header
+	return h.IsGet() || h.IsHead() || h.IsPut() || h.IsDelete() || h.IsOptions() || h.IsTrace() || string(h.Method()) == "QUERY"
+}
+
+// retryableStatus reports whether a status is worth another attempt, and
+// whether that holds for non-idempotent requests too. 429 means the server
+// refused the request without acting on it (RFC 6585), so any request may be
+// re-sent; a 502/503/504 may come after the origin did act on it.
+func retryableStatus(code int) (retry, evenNonIdempotent bool) {
+	switch code {
+	case fasthttp.StatusTooManyRequests:
+		return true, true
+	case fasthttp.StatusBadGateway, fasthttp.StatusServiceUnavailable, fasthttp.StatusGatewayTimeout:
+		return true, false
+	}
+	return false, false
+}
+
+// do is the retry loop shared by Pool.Do and EndpointSet.Do (set != nil:
+// each attempt picks an endpoint and sets req's URI to it).
+func (p *Pool) do(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response, o requestOptions, set *EndpointSet) error {
+	if p.closed.Load() {
+		return ErrPoolClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	idempotent := o.idempotent || isIdempotentMethod(req)
+	if len(req.Header.UserAgent()) == 0 {
+		req.Header.SetUserAgent(p.cfg.UserAgent)
+	}
+	if !p.cfg.DisableCompression && len(req.Header.Peek(fasthttp.HeaderAcceptEncoding)) == 0 {
+		req.Header.Set(fasthttp.HeaderAcceptEncoding, acceptEncoding)
+	}
+	ctxDL, hasDL := ctx.Deadline()
+
+	var (
+		errs      []error // one per failed attempt; allocated only on failure
+		maybeSent bool
+		attempts  int
+		lastEP    *endpoint
+		h         *host
+	)
+	for {
+		var ep *endpoint
+		if set != nil {
+			ep = set.pick(lastEP)
+			req.SetRequestURI(ep.url)
+		}
+		var err error
+		h, err = p.hostFor(req.URI())
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		deadline := now.Add(p.cfg.RequestTimeout)
+		if hasDL && ctxDL.Before(deadline) {
+			deadline = ctxDL
+		}
+		attempts++
+		if ep != nil {
+			ep.inFlight.Add(1)
+		}
+		aerr := p.attempt(ctx, h, req, resp, now, deadline, attempts > 1)
+		if ep != nil {
+			ep.inFlight.Add(-1)
+			lastEP = ep
+		}
+		if aerr == errHostGone {
+			attempts-- // the sweep raced us; look the host up again
+			continue
+		}
+		var status int
+		if aerr == nil {
+			status = resp.StatusCode()
+			if status >= 200 && status < 300 {
+				h.succeeded()
+				return p.finish(resp, h, req, attempts)
+			}
+			retry, anyMethod := retryableStatus(status)
+			if status >= 500 {
+				h.failed()
+			} else {
+				h.succeeded() // the server answered: it is alive
+			}
+			if !retry || !(anyMethod || idempotent) || attempts > p.cfg.MaxRetries {
+				return p.statusError(resp, h, req, attempts, errs, maybeSent)
+			}
+			wait := p.backoff(attempts)
+			if ra := retryAfter(resp, now); ra > 0 {
+				wait = min(ra, p.cfg.MaxRetryDelay)
+			}
+			if set != nil && set.hasOther(lastEP) && !(status == fasthttp.StatusTooManyRequests) {
+				wait = 0 // another endpoint may answer at once
+			}
+			if hasDL && time.Now().Add(wait).After(ctxDL) {
+				// Waiting would pass the deadline: the status is the answer.
+				return p.statusError(resp, h, req, attempts, errs, maybeSent)
+			}
+			if werr := sleepCtx(ctx, wait); werr != nil {
+				_ = p.finishBody(resp)
+				return &RequestError{Method: string(req.Header.Method()), Host: h.name, Attempts: attempts,
+					Errs: append(errs, &StatusError{StatusCode: status, Method: string(req.Header.Method()), Host: h.name, Attempts: attempts}, werr), MaybeSent: true}
+			}
+			maybeSent = true
+			errs = append(errs, &StatusError{StatusCode: status, Method: string(req.Header.Method()), Host: h.name, Attempts: attempts})
+			continue
+		}
+
+		var ae *attemptError
+		sent := true
+		if errors.As(aerr, &ae) {
+			sent = ae.maybeSent
+		}
+		maybeSent = maybeSent || sent
+		errs = append(errs, aerr)
+		if ae != nil && ae.stage != "wait" {
+			h.failed()
+		}
+		if !p.shouldRetry(ctx, aerr, sent, idempotent, attempts) {
+			return &RequestError{Method: string(req.Header.Method()), Host: h.name, Attempts: attempts, Errs: errs, MaybeSent: maybeSent}
+		}
+		wait := p.backoff(attempts)
+		if set != nil && set.hasOther(lastEP) {
+			wait = 0 // fail over at once
+		}
+		if hasDL && time.Now().Add(wait).After(ctxDL) {
+			errs = append(errs, context.DeadlineExceeded)
+			return &RequestError{Method: string(req.Header.Method()), Host: h.name, Attempts: attempts, Errs: errs, MaybeSent: maybeSent}
+		}
+		if werr := sleepCtx(ctx, wait); werr != nil {
+			errs = append(errs, werr)
+			return &RequestError{Method: string(req.Header.Method()), Host: h.name, Attempts: attempts, Errs: errs, MaybeSent: maybeSent}
+		}
+	}
+}
+
+// shouldRetry decides after a transport failure.
+func (p *Pool) shouldRetry(ctx context.Context, err error, maybeSent, idempotent bool, attempts int) bool {
+	if attempts > p.cfg.MaxRetries || ctx.Err() != nil {
+		return false
+	}
+	if errors.Is(err, ErrPoolClosed) || errors.Is(err, ErrBodyTooLarge) {
+		return false
+	}
+	return !maybeSent || idempotent
+}
+
+// backoff is the jittered exponential delay before attempt n+1: a uniform
+// value in [d/2, d] with d = RetryDelay·2^(n-1), capped by MaxRetryDelay.
+func (p *Pool) backoff(n int) time.Duration {
+	d := p.cfg.RetryDelay
+	for i := 1; i < n && d < p.cfg.MaxRetryDelay; i++ {
+		d *= 2
+	}
+	d = min(d, p.cfg.MaxRetryDelay)
+	half := d / 2
+	return half + rand.N(d-half+1)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// retryAfter parses Retry-After (delay-seconds or an HTTP date, RFC 9110
+// section 10.2.3); 0 when absent or unparsable.
+func retryAfter(resp *fasthttp.Response, now time.Time) time.Duration {
+	v := resp.Header.Peek(fasthttp.HeaderRetryAfter)
+	if len(v) == 0 {
+		return 0
+	}
+	return parseRetryAfter(v, now)
+}
+
+func parseRetryAfter(v []byte, now time.Time) time.Duration {
+	for len(v) > 0 && (v[0] == ' ' || v[0] == '\t') {
+		v = v[1:]
+	}
+	for len(v) > 0 && (v[len(v)-1] == ' ' || v[len(v)-1] == '\t') {
+		v = v[:len(v)-1]
+	}
+	if len(v) == 0 {
+		return 0
+	}
+	if v[0] >= '0' && v[0] <= '9' {
+		var secs int64
+		for _, b := range v {
+			if b < '0' || b > '9' {
+				return 0
+			}
+			secs = secs*10 + int64(b-'0')
+			if secs > 1<<31 {
+				return 0 // absurd; MaxRetryDelay would cap it anyway
+			}
+		}
+		return time.Duration(secs) * time.Second
+	}
+	t, err := fasthttp.ParseHTTPDate(v)
+	if err != nil {
+		return 0
+	}
+	if d := t.Sub(now); d > 0 {
+		return d
+	}
+	return 0
+}
+
+// attempt runs one request on one connection. Errors are *attemptError
+// telling whether the request may have reached the server.
+func (p *Pool) attempt(ctx context.Context, h *host, req *fasthttp.Request, resp *fasthttp.Response, now, deadline time.Time, isRetry bool) error {
+	h.inFlight.Add(1)
+	h.lastUse.Store(now.UnixNano())
+	h.requests.Add(1)
+	if isRetry {
+		h.retries.Add(1)
+	}
+	err := p.roundTrip(ctx, h, req, resp, now, deadline)
+	h.inFlight.Add(-1)
+	if err == errHostGone {
+		h.requests.Add(^uint64(0))
+		if isRetry {
+			h.retries.Add(^uint64(0))
+		}
+		return err
+	}
+	h.recordLatency(time.Since(now))
+	if err != nil {
+		h.errors.Add(1)
+	}
+	return err
+}
+
+func (p *Pool) roundTrip(ctx context.Context, h *host, req *fasthttp.Request, resp *fasthttp.Response, now, deadline time.Time) error {
+	c, reused, err := h.acquire(ctx, now, deadline)
+	if err != nil {
+		return err
+	}
+	c.written, c.read = 0, 0
+	if err := c.nc.SetDeadline(deadline); err != nil {
+		h.closeConn(c)
+		return &attemptError{stage: "write", reused: reused, err: err}
+	}
+	// Cancellation (not only the deadline) must end the attempt promptly:
+	// moving the connection's deadline into the past unblocks the read or
+	// write in this goroutine, so the attempt never outlives Do and never
+	// writes into a resp the caller already reused.
+	var stop func() bool
+	if ctx.Done() != nil {
+		stop = context.AfterFunc(ctx, func() { _ = c.nc.SetDeadline(pastTime) })
+	}
+	interrupted := func() bool { return stop != nil && !stop() }
+
+	err = req.Write(c.bw)
+	if err == nil {
+		err = c.bw.Flush()
+	}
+	if err != nil {
+		interrupted()
+		h.closeConn(c)
+		c.bw.Reset(nil)
+		return &attemptError{stage: "write", reused: reused, maybeSent: c.written > 0, err: mapTimeout(ctx, deadline, err)}
+	}
+	err = resp.ReadLimitBody(c.br, p.cfg.MaxResponseBodySize)
+	if err != nil {
+		interrupted()
+		h.closeConn(c)
+		if errors.Is(err, fasthttp.ErrBodyTooLarge) {
+			err = ErrBodyTooLarge
+		} else {
+			err = mapTimeout(ctx, deadline, err)
+		}
+		return &attemptError{stage: "read", reused: reused, maybeSent: true, err: err}
+	}
+	if interrupted() || req.ConnectionClose() || resp.ConnectionClose() {
+		// A connection whose deadline the cancel hook may have moved is not
+		// reused even though this response arrived whole.
+		h.closeConn(c)
+	} else {
+		h.release(c)
+	}
+	return nil
+}
+
+// finish decompresses a final 2xx response.
+func (p *Pool) finish(resp *fasthttp.Response, h *host, req *fasthttp.Request, attempts int) error {
+	if err := p.finishBody(resp); err != nil {
+		h.errors.Add(1)
+		return &RequestError{Method: string(req.Header.Method()), Host: h.name, Attempts: attempts, Errs: []error{err}, MaybeSent: true}
+	}
+	return nil
+}
+
+func (p *Pool) statusError(resp *fasthttp.Response, h *host, req *fasthttp.Request, attempts int, errs []error, maybeSent bool) error {
+	_ = p.finishBody(resp) // a body that fails to decode stays as received
+	body := resp.Body()
+	if len(body) > maxExcerpt {
+		body = body[:maxExcerpt]
+	}
+	se := &StatusError{
+		StatusCode: resp.StatusCode(),
+		Body:       append([]byte(nil), body...),
+		RetryAfter: retryAfter(resp, time.Now()),
+		Method:     string(req.Header.Method()),
+		Host:       h.name,
+		Attempts:   attempts,
+	}
+	return se
+}

@@ -1,0 +1,372 @@
+package fastpool
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// connBufSize is the per-connection bufio size, fasthttp's default.
+const connBufSize = 4096
+
+// conn is one pooled HTTP/1.1 connection. It is owned by exactly one
+// goroutine at a time: the attempt that acquired it, or the host's idle list.
+type conn struct {
+	h       *host
+	nc      net.Conn // *tls.Conn or *countConn
+	raw     net.Conn // the TCP connection under nc
+	br      *bufio.Reader
+	bw      *bufio.Writer
+	created time.Time
+	used    time.Time // when it last went idle
+	// written and read count bytes moved during the current attempt; they
+	// tell "provably not sent" apart from "may have reached the server".
+	written, read int64
+}
+
+// countConn counts wire bytes for stats and for the not-sent proof. It sits
+// under TLS, so it counts what really crossed the socket.
+type countConn struct {
+	net.Conn
+	c *conn
+}
+
+func (cc *countConn) Read(b []byte) (int, error) {
+	n, err := cc.Conn.Read(b)
+	if n > 0 {
+		cc.c.read += int64(n)
+		cc.c.h.bytesRecv.Add(uint64(n))
+	}
+	return n, err
+}
+
+func (cc *countConn) Write(b []byte) (int, error) {
+	n, err := cc.Conn.Write(b)
+	if n > 0 {
+		cc.c.written += int64(n)
+		cc.c.h.bytesSent.Add(uint64(n))
+	}
+	return n, err
+}
+
+// waiter is a caller blocked on a full host. It receives a connection, or
+// nil meaning "a connection slot was freed, try again".
+type waiter struct {
+	ch    chan *conn
+	total bool // blocked by MaxConns, not MaxConnsPerHost
+}
+
+// host is the state for one scheme+host+port: its connections (an idle LIFO
+// stack and a count of open ones), its waiters, its stats and health.
+type host struct {
+	p     *Pool
+	key   string // "http://127.0.0.1:8080"
+	name  string // "127.0.0.1:8080" as written in URLs
+	addr  string // dial address, default port filled in
+	isTLS bool
+	tls   *tls.Config
+
+	mu      sync.Mutex
+	idle    []*conn // most recently used last
+	open    int     // open plus dialing connections
+	waiters []*waiter
+	dead    bool // dropped by the stale sweep or Close; no new connections
+
+	requests, errors, retries atomic.Uint64
+	bytesSent, bytesRecv      atomic.Uint64
+	inFlight                  atomic.Int64
+	consecFails               atomic.Int32
+	unhealthy                 atomic.Bool
+	lastUse                   atomic.Int64 // unix nanos of the last request start
+	created                   time.Time
+
+	latMu sync.Mutex
+	lat   *hdrhistogram.Histogram // attempt latency in µs
+}
+
+func newHost(p *Pool, key, name, addr string, isTLS bool) *host {
+	h := &host{
+		p: p, key: key, name: name, addr: addr, isTLS: isTLS,
+		created: time.Now(),
+		lat:     hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 2),
+	}
+	h.lastUse.Store(h.created.UnixNano())
+	if isTLS {
+		if p.cfg.TLSConfig != nil {
+			h.tls = p.cfg.TLSConfig.Clone()
+		} else {
+			h.tls = &tls.Config{MinVersion: tls.VersionTLS12}
+		}
+		if h.tls.ServerName == "" {
+			hn, _, err := net.SplitHostPort(addr)
+			if err != nil {
+				hn = addr
+			}
+			h.tls.ServerName = hn
+		}
+	}
+	return h
+}
+
+// errHostGone tells Do to look the host up again: the stale sweep dropped it
+// between lookup and use.
+var errHostGone = &attemptError{stage: "wait", err: errStale}
+
+var errStale = staleErr{}
+
+type staleErr struct{}
+
+func (staleErr) Error() string { return "fastpool: host state dropped" }
+
+// acquire returns an idle connection (reused=true) or a fresh one, waiting
+// for a free slot until ctx ends or deadline passes. Errors are
+// *attemptError with maybeSent false.
+func (h *host) acquire(ctx context.Context, now, deadline time.Time) (c *conn, reused bool, err error) {
+	p := h.p
+	var w *waiter
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		h.mu.Lock()
+		if p.closed.Load() {
+			h.mu.Unlock()
+			return nil, false, &attemptError{stage: "wait", err: ErrPoolClosed}
+		}
+		if h.dead {
+			h.mu.Unlock()
+			return nil, false, errHostGone
+		}
+		if n := len(h.idle); n > 0 {
+			c = h.idle[n-1]
+			h.idle[n-1] = nil
+			h.idle = h.idle[:n-1]
+			h.mu.Unlock()
+			// The stack is LIFO: if the top is past KeepAliveTimeout or was
+			// closed by the server, it is discarded and the next one checked.
+			// The liveness peek costs a syscall, so only connections idle
+			// long enough for a server's idle timeout to have fired pay it;
+			// a request written into a dead connection could not be retried
+			// unless idempotent.
+			if idle := now.Sub(c.used); idle <= p.cfg.KeepAliveTimeout && (idle < connCheckAfter || connAlive(c.raw)) {
+				return c, true, nil
+			}
+			h.closeConn(c)
+			continue
+		}
+		if h.open < p.cfg.MaxConnsPerHost {
+			if p.reserveTotal() {
+				h.open++
+				h.mu.Unlock()
+				c, err = h.dial(ctx, deadline)
+				if err != nil {
+					h.slotFreed()
+					return nil, false, &attemptError{stage: "dial", err: mapTimeout(ctx, deadline, err)}
+				}
+				return c, false, nil
+			}
+			// The total limit binds, not this host's: take an idle
+			// connection away from another host rather than wait for its
+			// keep-alive to expire.
+			h.mu.Unlock()
+			if p.evictIdleExcept(h) {
+				continue
+			}
+			h.mu.Lock()
+		}
+		if w == nil {
+			w = &waiter{ch: make(chan *conn, 1)}
+		}
+		// A waiter below its host's limit waits for the total limit: any
+		// host that frees a slot must wake it.
+		w.total = h.open < p.cfg.MaxConnsPerHost
+		h.waiters = append(h.waiters, w)
+		if w.total {
+			p.waiting.Add(1)
+		}
+		h.mu.Unlock()
+
+		if timer == nil {
+			timer = time.NewTimer(time.Until(deadline))
+		}
+		select {
+		case c = <-w.ch:
+			if c != nil {
+				return c, true, nil
+			}
+			now = time.Now()
+			continue
+		case <-ctx.Done():
+			err = ctx.Err()
+		case <-timer.C:
+			err = mapTimeout(ctx, deadline, context.DeadlineExceeded)
+		}
+		h.mu.Lock()
+		removed := h.removeWaiter(w)
+		h.mu.Unlock()
+		if !removed {
+			// A connection or a wake-up was handed to us as we gave up:
+			// pass it on so nobody else misses it.
+			if c = <-w.ch; c != nil {
+				h.release(c)
+			} else {
+				h.wakeOne()
+			}
+		}
+		return nil, false, &attemptError{stage: "wait", err: joinExhausted(err)}
+	}
+}
+
+func (h *host) removeWaiter(w *waiter) bool {
+	for i, x := range h.waiters {
+		if x == w {
+			copy(h.waiters[i:], h.waiters[i+1:])
+			h.waiters[len(h.waiters)-1] = nil
+			h.waiters = h.waiters[:len(h.waiters)-1]
+			if w.total {
+				h.p.waiting.Add(-1)
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// popWaiter must be called with h.mu held.
+func (h *host) popWaiter() *waiter {
+	if len(h.waiters) == 0 {
+		return nil
+	}
+	w := h.waiters[0]
+	copy(h.waiters, h.waiters[1:])
+	h.waiters[len(h.waiters)-1] = nil
+	h.waiters = h.waiters[:len(h.waiters)-1]
+	if w.total {
+		h.p.waiting.Add(-1)
+	}
+	return w
+}
+
+// release returns a healthy keep-alive connection: to a waiter if any,
+// else to the idle stack.
+func (h *host) release(c *conn) {
+	c.used = time.Now()
+	h.mu.Lock()
+	if h.dead || h.p.closed.Load() {
+		h.mu.Unlock()
+		h.closeConn(c)
+		return
+	}
+	if w := h.popWaiter(); w != nil {
+		h.mu.Unlock()
+		w.ch <- c
+		return
+	}
+	if h.p.waiting.Load() > 0 {
+		// Another host waits for the total limit: an idle connection here
+		// would keep it waiting, so give the slot up instead.
+		h.mu.Unlock()
+		h.closeConn(c)
+		return
+	}
+	h.idle = append(h.idle, c)
+	h.mu.Unlock()
+}
+
+// closeConn closes a connection that is not in the idle stack and frees its
+// slot.
+func (h *host) closeConn(c *conn) {
+	_ = c.nc.Close()
+	h.slotFreed()
+}
+
+// slotFreed gives back one connection slot (a closed connection or a failed
+// dial) and wakes one waiter that may now dial.
+func (h *host) slotFreed() {
+	h.mu.Lock()
+	h.open--
+	h.mu.Unlock()
+	h.p.totalOpen.Add(-1)
+	h.wakeOne()
+}
+
+// wakeOne tells one waiter (on this host first, else on any host waiting on
+// the total limit) to try again.
+func (h *host) wakeOne() {
+	h.mu.Lock()
+	w := h.popWaiter()
+	h.mu.Unlock()
+	if w != nil {
+		w.ch <- nil
+		return
+	}
+	if h.p.waiting.Load() > 0 {
+		h.p.wakeAny()
+	}
+}
+
+// takeIdle removes and returns all idle connections (for Close, the stale
+// sweep and eviction) older than olderThan (zero: all).
+func (h *host) takeIdle(now time.Time, olderThan time.Duration) []*conn {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	i := 0
+	if olderThan > 0 {
+		for i < len(h.idle) && now.Sub(h.idle[i].used) > olderThan {
+			i++
+		}
+	} else {
+		i = len(h.idle)
+	}
+	if i == 0 {
+		return nil
+	}
+	out := make([]*conn, i)
+	copy(out, h.idle[:i])
+	m := copy(h.idle, h.idle[i:])
+	clear(h.idle[m:])
+	h.idle = h.idle[:m]
+	return out
+}
+
+// dial opens a connection within ConnectTimeout, the attempt deadline and
+// ctx.
+func (h *host) dial(ctx context.Context, deadline time.Time) (*conn, error) {
+	p := h.p
+	dl := time.Now().Add(p.cfg.ConnectTimeout)
+	if deadline.Before(dl) {
+		dl = deadline
+	}
+	dctx, cancel := context.WithDeadline(ctx, dl)
+	defer cancel()
+	raw, err := p.dialer.DialContext(dctx, "tcp", h.addr)
+	if err != nil {
+		return nil, err
+	}
+	if tc, ok := raw.(*net.TCPConn); ok && p.cfg.DisableTCPNoDelay {
+		_ = tc.SetNoDelay(false) // Go sets TCP_NODELAY by default
+	}
+	c := &conn{h: h, raw: raw, created: time.Now()}
+	cc := &countConn{Conn: raw, c: c}
+	c.nc = cc
+	if h.isTLS {
+		tc := tls.Client(cc, h.tls)
+		if err := tc.HandshakeContext(dctx); err != nil {
+			_ = raw.Close()
+			return nil, err
+		}
+		c.nc = tc
+	}
+	c.br = bufio.NewReaderSize(c.nc, connBufSize)
+	c.bw = bufio.NewWriterSize(c.nc, connBufSize)
+	return c, nil
+}
