@@ -2,6 +2,8 @@ package fastpool
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"math/rand/v2"
 	"time"
@@ -134,6 +136,7 @@ func (p *Pool) do(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Res
 			}
 			retry, anyMethod := retryableStatus(status)
 			if status >= 500 {
+				h.errors.Add(1)
 				h.failed()
 			} else {
 				h.succeeded() // the server answered: it is alive
@@ -195,7 +198,7 @@ func (p *Pool) shouldRetry(ctx context.Context, err error, maybeSent, idempotent
 	if attempts > p.cfg.MaxRetries || ctx.Err() != nil {
 		return false
 	}
-	if errors.Is(err, ErrPoolClosed) || errors.Is(err, ErrBodyTooLarge) {
+	if errors.Is(err, ErrPoolClosed) || errors.Is(err, ErrBodyTooLarge) || isCertError(err) {
 		return false
 	}
 	return !maybeSent || idempotent
@@ -370,4 +373,13 @@ func (p *Pool) statusError(resp *fasthttp.Response, h *host, req *fasthttp.Reque
 		Attempts:   attempts,
 	}
 	return se
+}
+
+// isCertError reports a TLS verification failure: retrying cannot fix it.
+func isCertError(err error) bool {
+	var cve *tls.CertificateVerificationError
+	var uae x509.UnknownAuthorityError
+	var hne x509.HostnameError
+	var cie x509.CertificateInvalidError
+	return errors.As(err, &cve) || errors.As(err, &uae) || errors.As(err, &hne) || errors.As(err, &cie)
 }
