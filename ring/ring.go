@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -323,7 +322,7 @@ func (r *Ring[T]) Drain(dst []T) []T {
 // win over a closed ring or an ended context. Consumer only.
 func (r *Ring[T]) Wait(ctx context.Context) error {
 	var done <-chan struct{}
-	spins, yields := 0, 0
+	b := backoff{strategy: r.strategy}
 	for {
 		if r.ready() {
 			return nil
@@ -334,38 +333,12 @@ func (r *Ring[T]) Wait(ctx context.Context) error {
 		if done == nil {
 			done = ctx.Done()
 		}
-		switch r.strategy {
-		case SpinWait:
-			spins++
-			if spins&ctxCheckMask == 0 {
-				if err := pollDone(ctx, done); err != nil {
-					return err
-				}
-			}
+		park, err := b.step(ctx, done)
+		if err != nil {
+			return err
+		}
+		if !park {
 			continue
-		case YieldWait:
-			if spins < hybridSpins {
-				spins++
-				continue
-			}
-			if err := pollDone(ctx, done); err != nil {
-				return err
-			}
-			runtime.Gosched()
-			continue
-		case HybridWait:
-			if spins < hybridSpins {
-				spins++
-				continue
-			}
-			if yields < hybridYields {
-				yields++
-				if err := pollDone(ctx, done); err != nil {
-					return err
-				}
-				runtime.Gosched()
-				continue
-			}
 		}
 		// Park. parked is stored before the re-check and producers store
 		// the commit marker before they load parked (both sequentially
@@ -444,7 +417,7 @@ func (r *Ring[T]) abandon(s, n uint64) {
 // until the consumer has passed end-size, following the ring's strategy.
 func (r *Ring[T]) waitSpace(ctx context.Context, end uint64) error {
 	done := ctx.Done()
-	spins, yields := 0, 0
+	b := backoff{strategy: r.strategy}
 	for {
 		if end <= r.read.Load()+r.size {
 			return nil
@@ -452,38 +425,12 @@ func (r *Ring[T]) waitSpace(ctx context.Context, end uint64) error {
 		if r.closed.Load() {
 			return ErrClosed
 		}
-		switch r.strategy {
-		case SpinWait:
-			spins++
-			if spins&ctxCheckMask == 0 {
-				if err := pollDone(ctx, done); err != nil {
-					return err
-				}
-			}
+		park, err := b.step(ctx, done)
+		if err != nil {
+			return err
+		}
+		if !park {
 			continue
-		case YieldWait:
-			if spins < hybridSpins {
-				spins++
-				continue
-			}
-			if err := pollDone(ctx, done); err != nil {
-				return err
-			}
-			runtime.Gosched()
-			continue
-		case HybridWait:
-			if spins < hybridSpins {
-				spins++
-				continue
-			}
-			if yields < hybridYields {
-				yields++
-				if err := pollDone(ctx, done); err != nil {
-					return err
-				}
-				runtime.Gosched()
-				continue
-			}
 		}
 		if err := r.parkForSpace(ctx, done, end); err != nil {
 			return err
@@ -509,16 +456,6 @@ func (r *Ring[T]) parkForSpace(ctx context.Context, done <-chan struct{}, end ui
 	}
 	waiterChans.Put(ch)
 	return err
-}
-
-// pollDone returns ctx.Err() if done is closed, without blocking.
-func pollDone(ctx context.Context, done <-chan struct{}) error {
-	select {
-	case <-done:
-		return ctx.Err()
-	default:
-		return nil
-	}
 }
 
 // holeList is the set of abandoned claims. Abandoning is rare (a producer

@@ -1,7 +1,9 @@
 package ring
 
 import (
+	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -22,9 +24,12 @@ const (
 	HybridWait WaitStrategy = iota
 
 	// SpinWait busy-polls and never parks: the lowest wake-up latency, at
-	// the price of burning a whole core while waiting. Use it only when the
-	// waiting goroutine has a core to itself; on an oversubscribed machine
-	// it steals time from the goroutines it is waiting for.
+	// the price of burning a whole core while waiting. Every 1024 polls it
+	// offers its processor to other goroutines (runtime.Gosched), so a
+	// goroutine it waits for that shares its P is not held off until the
+	// scheduler's 10 ms preemption. Use it only when the waiting goroutine
+	// has a core to itself; on an oversubscribed machine it steals time
+	// from the goroutines it is waiting for.
 	SpinWait
 
 	// YieldWait spins briefly, then polls with runtime.Gosched between
@@ -63,10 +68,71 @@ func (s WaitStrategy) valid() bool { return s <= BlockWait }
 // core away quickly (these machines have 2 vCPUs shared by producers and
 // consumer: spinning for long starves the very producers being waited for).
 const (
-	hybridSpins  = 128 // spin iterations before yielding (HybridWait, YieldWait)
-	hybridYields = 4   // runtime.Gosched calls before parking (HybridWait)
-	ctxCheckMask = 63  // check ctx.Done() every 64 spin iterations
+	hybridSpins  = 128  // spin iterations before yielding (HybridWait, YieldWait)
+	hybridYields = 4    // runtime.Gosched calls before parking (HybridWait)
+	ctxCheckMask = 63   // check ctx.Done() every 64 spin iterations (SpinWait)
+	spinGosched  = 1023 // runtime.Gosched every 1024 spin iterations (SpinWait)
 )
+
+// backoff walks a waiting goroutine through its strategy's phases.
+type backoff struct {
+	strategy WaitStrategy
+	spins    int
+	yields   int
+}
+
+// step spends one round of waiting (a spin or a yield) and reports whether
+// the caller should park instead. It returns ctx.Err() once done is closed;
+// in the spin phase the context is polled only every few rounds.
+func (b *backoff) step(ctx context.Context, done <-chan struct{}) (park bool, err error) {
+	switch b.strategy {
+	case SpinWait:
+		b.spins++
+		if b.spins&ctxCheckMask == 0 {
+			if err := pollDone(ctx, done); err != nil {
+				return false, err
+			}
+			if b.spins&spinGosched == 0 {
+				runtime.Gosched()
+			}
+		}
+		return false, nil
+	case YieldWait:
+		if b.spins < hybridSpins {
+			b.spins++
+			return false, nil
+		}
+		if err := pollDone(ctx, done); err != nil {
+			return false, err
+		}
+		runtime.Gosched()
+		return false, nil
+	case HybridWait:
+		if b.spins < hybridSpins {
+			b.spins++
+			return false, nil
+		}
+		if b.yields < hybridYields {
+			b.yields++
+			if err := pollDone(ctx, done); err != nil {
+				return false, err
+			}
+			runtime.Gosched()
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// pollDone returns ctx.Err() if done is closed, without blocking.
+func pollDone(ctx context.Context, done <-chan struct{}) error {
+	select {
+	case <-done:
+		return ctx.Err()
+	default:
+		return nil
+	}
+}
 
 // options is what the Option functions fill.
 type options struct {
