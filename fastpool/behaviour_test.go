@@ -1,0 +1,640 @@
+package fastpool
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+	"github.com/valyala/fasthttp"
+	"go.uber.org/goleak"
+)
+
+func TestSlowServerBeyondDeadline(t *testing.T) {
+	release := make(chan struct{})
+	srv := startFast(t, func(ctx *fasthttp.RequestCtx) {
+		if string(ctx.Path()) == "/slow" {
+			<-release
+			ctx.SetBodyString("late")
+			return
+		}
+		ctx.SetBodyString("fast")
+	})
+	defer close(release)
+	p := newPool(t, Config{MaxConnsPerHost: 2, MaxConns: 2})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, _, err := doPost(ctx, p, srv.URL+"/slow", []byte(`{}`), WithIdempotent())
+	el := time.Since(start)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("want DeadlineExceeded, got %v", err)
+	}
+	if el > 2*time.Second {
+		t.Fatalf("returned %v after a 100ms deadline", el)
+	}
+	// The pool stays usable, on the same limits.
+	for range 5 {
+		code, body, err := doPost(context.Background(), p, srv.URL+"/fast", nil)
+		if err != nil || code != 200 || string(body) != "fast" {
+			t.Fatalf("after timeout: %d %q %v", code, body, err)
+		}
+	}
+}
+
+// TestCancelReturnsPromptlyAndNeverWritesLate cancels (no deadline) a request
+// stuck on a slow server, reuses the same resp for another request, then lets
+// the slow server answer. Under -race any late write into resp would be a
+// reported race or a wrong body.
+func TestCancelReturnsPromptlyAndNeverWritesLate(t *testing.T) {
+	release := make(chan struct{})
+	srv := startFast(t, func(ctx *fasthttp.RequestCtx) {
+		if string(ctx.Path()) == "/slow" {
+			<-release
+			ctx.SetBodyString(strings.Repeat("L", 10000))
+			return
+		}
+		ctx.SetBodyString("second")
+	})
+	p := newPool(t, Config{})
+	req := fasthttp.AcquireRequest()
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI(srv.URL + "/slow")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	start := time.Now()
+	err := p.Do(ctx, req, resp)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("want Canceled, got %v", err)
+	}
+	if el := time.Since(start); el > 2*time.Second {
+		t.Fatalf("cancel took %v", el)
+	}
+	req.SetRequestURI(srv.URL + "/fast")
+	if err := p.Do(context.Background(), req, resp); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	time.Sleep(50 * time.Millisecond) // give a (wrong) late writer its chance
+	if string(resp.Body()) != "second" {
+		t.Fatalf("resp overwritten: %.20q", resp.Body())
+	}
+	eventually(t, "cancelled connection closed", func() bool { return p.ActiveConnections() == 1 })
+}
+
+func TestTLSSelfSigned(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("secure"))
+	}))
+	defer srv.Close()
+
+	p := newPool(t, Config{MaxRetries: 3})
+	_, err := p.Get(context.Background(), srv.URL, nil)
+	var re *RequestError
+	if !errors.As(err, &re) || !isCertError(err) {
+		t.Fatalf("self-signed certificate accepted by default or wrong error: %v", err)
+	}
+	if re.Attempts != 1 {
+		t.Fatalf("a certificate error was retried: %d attempts", re.Attempts)
+	}
+
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	p2 := newPool(t, Config{TLSConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}})
+	resp, err := p2.Get(context.Background(), srv.URL, nil)
+	if err != nil || string(resp.Body) != "secure" {
+		t.Fatalf("with RootCAs: %+v %v", resp, err)
+	}
+	if n := p2.Stats().Hosts[0].BytesReceived; n < uint64(len("secure")) {
+		t.Fatalf("wire bytes %d", n)
+	}
+}
+
+func gz(t testing.TB, b []byte) []byte {
+	var buf bytes.Buffer
+	w := gzip.NewWriter(&buf)
+	_, _ = w.Write(b)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func zs(t testing.TB, b []byte) []byte {
+	enc, err := zstd.NewWriter(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer enc.Close()
+	return enc.EncodeAll(b, nil)
+}
+
+func TestCompressedResponses(t *testing.T) {
+	plain := []byte(`{"jsonrpc":"2.0","id":1,"result":{"data":"` + strings.Repeat("abc", 2000) + `"}}`)
+	gzBody, zsBody := gz(t, plain), zs(t, plain)
+	var sawAccept atomic.Value
+	srv := startFast(t, func(ctx *fasthttp.RequestCtx) {
+		sawAccept.Store(string(ctx.Request.Header.Peek("Accept-Encoding")))
+		switch string(ctx.Path()) {
+		case "/gzip":
+			ctx.Response.Header.Set("Content-Encoding", "gzip")
+			ctx.SetBody(gzBody)
+		case "/zstd":
+			ctx.Response.Header.Set("Content-Encoding", "zstd")
+			ctx.SetBody(zsBody)
+		case "/br":
+			ctx.Response.Header.Set("Content-Encoding", "br")
+			ctx.SetBody([]byte("xx"))
+		default:
+			ctx.SetBody(plain)
+		}
+	})
+	p := newPool(t, Config{})
+	for _, path := range []string{"/gzip", "/zstd", "/plain"} {
+		t.Run(path, func(t *testing.T) {
+			req := fasthttp.AcquireRequest()
+			resp := fasthttp.AcquireResponse()
+			defer fasthttp.ReleaseRequest(req)
+			defer fasthttp.ReleaseResponse(resp)
+			req.SetRequestURI(srv.URL + path)
+			if err := p.Do(context.Background(), req, resp); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(resp.Body(), plain) {
+				t.Fatalf("body not decoded: %d bytes", len(resp.Body()))
+			}
+			if ce := resp.Header.Peek("Content-Encoding"); len(ce) != 0 {
+				t.Fatalf("Content-Encoding left: %q", ce)
+			}
+			if a, _ := sawAccept.Load().(string); a != acceptEncoding {
+				t.Fatalf("Accept-Encoding sent: %q", a)
+			}
+		})
+	}
+	_, err := p.Get(context.Background(), srv.URL+"/br", nil)
+	if !errors.Is(err, ErrUnsupportedEncoding) {
+		t.Fatalf("unknown encoding: %v", err)
+	}
+	if wire := p.Stats().BytesReceived; wire > uint64(3*len(plain)) {
+		t.Fatalf("wire bytes %d suggest compressed bodies were not sent compressed", wire)
+	}
+}
+
+func TestCompressionBombRefused(t *testing.T) {
+	const limit = 1 << 20
+	bomb := gz(t, make([]byte, 64<<20)) // 64 MiB of zeros, ~64 KiB on the wire
+	zbomb := zs(t, make([]byte, 64<<20))
+	var hits atomic.Int64
+	srv := startFast(t, func(ctx *fasthttp.RequestCtx) {
+		hits.Add(1)
+		switch string(ctx.Path()) {
+		case "/gzip":
+			ctx.Response.Header.Set("Content-Encoding", "gzip")
+			ctx.SetBody(bomb)
+		case "/zstd":
+			ctx.Response.Header.Set("Content-Encoding", "zstd")
+			ctx.SetBody(zbomb)
+		default: // too big on the wire already
+			ctx.SetBody(make([]byte, 2*limit))
+		}
+	})
+	p := newPool(t, Config{MaxResponseBodySize: limit})
+	for _, path := range []string{"/gzip", "/zstd", "/wire"} {
+		hits.Store(0)
+		_, err := p.Get(context.Background(), srv.URL+path, nil)
+		if !errors.Is(err, ErrBodyTooLarge) {
+			t.Fatalf("%s: want ErrBodyTooLarge, got %v", path, err)
+		}
+		if hits.Load() != 1 {
+			t.Fatalf("%s: body-too-large was retried (%d hits)", path, hits.Load())
+		}
+	}
+}
+
+// TestLimitsUnder200Callers runs 200 callers against two hosts and checks on
+// the server side that no more than MaxConnsPerHost requests per host and
+// MaxConns in total were ever being served at once (each needs its own
+// connection; counting connections server-side would lag behind client
+// closes), that no more distinct connections than the limits were open at
+// once as seen by the client, and that every request was answered exactly
+// once.
+func TestLimitsUnder200Callers(t *testing.T) {
+	const perHost, total, callers, each = 5, 8, 200, 10
+	var active, maxActive atomic.Int64
+	var hostActive, hostMax [2]atomic.Int64
+	seen := make([]sync.Map, 2)
+	bump := func(v *atomic.Int64, m *atomic.Int64, d int64) {
+		n := v.Add(d)
+		for {
+			cur := m.Load()
+			if n <= cur || m.CompareAndSwap(cur, n) {
+				return
+			}
+		}
+	}
+	mk := func(i int) *httptest.Server {
+		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			bump(&hostActive[i], &hostMax[i], 1)
+			bump(&active, &maxActive, 1)
+			defer bump(&hostActive[i], &hostMax[i], -1)
+			defer bump(&active, &maxActive, -1)
+			id := r.URL.Query().Get("id")
+			if _, dup := seen[i].LoadOrStore(id, true); dup {
+				t.Errorf("request %s answered twice", id)
+			}
+			time.Sleep(200 * time.Microsecond)
+			_, _ = w.Write([]byte(id))
+		}))
+		t.Cleanup(s.Close)
+		return s
+	}
+	srvs := []*httptest.Server{mk(0), mk(1)}
+	p := newPool(t, Config{MaxConnsPerHost: perHost, MaxConns: total})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	stopSampling := make(chan struct{})
+	sampled := make(chan int)
+	go func() {
+		most := 0
+		for {
+			select {
+			case <-stopSampling:
+				sampled <- most
+				return
+			default:
+			}
+			for _, h := range p.Stats().Hosts {
+				if h.OpenConns > perHost {
+					t.Errorf("%s: %d open connections", h.Host, h.OpenConns)
+				}
+			}
+			most = max(most, p.ActiveConnections())
+			time.Sleep(100 * time.Microsecond)
+		}
+	}()
+	for c := range callers {
+		wg.Go(func() {
+			for i := range each {
+				id := strconv.Itoa(c*each + i)
+				resp, err := p.Get(ctx, srvs[(c+i)%2].URL+"/?id="+id, nil)
+				if err != nil || string(resp.Body) != id {
+					failed.Add(1)
+					t.Errorf("request %s: %v", id, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(stopSampling)
+	if most := <-sampled; most > total {
+		t.Fatalf("pool had %d connections open", most)
+	}
+	if failed.Load() > 0 {
+		t.FailNow()
+	}
+	n := 0
+	for i := range seen {
+		seen[i].Range(func(any, any) bool { n++; return true })
+	}
+	if n != callers*each {
+		t.Fatalf("server saw %d distinct requests, want %d", n, callers*each)
+	}
+	if hostMax[0].Load() > perHost || hostMax[1].Load() > perHost {
+		t.Fatalf("per-host limit broken: %d, %d > %d", hostMax[0].Load(), hostMax[1].Load(), perHost)
+	}
+	if maxActive.Load() > total {
+		t.Fatalf("total limit broken: %d > %d", maxActive.Load(), total)
+	}
+	if hostMax[0].Load() < 2 || maxActive.Load() < perHost {
+		t.Fatalf("no concurrency reached (per host %d, total %d): the test tested nothing", hostMax[0].Load(), maxActive.Load())
+	}
+}
+
+func TestPoolExhaustedAtDeadline(t *testing.T) {
+	release := make(chan struct{})
+	srv := startFast(t, func(ctx *fasthttp.RequestCtx) { <-release })
+	p := newPool(t, Config{MaxConnsPerHost: 1, MaxConns: 1})
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := doPost(context.Background(), p, srv.URL, nil)
+		done <- err
+	}()
+	eventually(t, "first request holding the only connection", func() bool { return p.Stats().InFlight == 1 && p.ActiveConnections() == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, _, err := doPost(ctx, p, srv.URL, nil)
+	if !errors.Is(err, ErrPoolExhausted) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("want ErrPoolExhausted and DeadlineExceeded, got %v", err)
+	}
+	var re *RequestError
+	if !errors.As(err, &re) || re.MaybeSent {
+		t.Fatalf("a connection wait must count as not sent: %v", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTotalLimitEvictsIdleOfOtherHost(t *testing.T) {
+	a := startFast(t, echo)
+	b := startFast(t, echo)
+	p := newPool(t, Config{MaxConnsPerHost: 1, MaxConns: 1})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for range 3 {
+		for _, u := range []string{a.URL, b.URL} {
+			if _, _, err := doPost(ctx, p, u, []byte("x")); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if n := p.ActiveConnections(); n != 1 {
+		t.Fatalf("open connections %d, want 1", n)
+	}
+}
+
+func TestHealthTransitionsAndStaleCleanup(t *testing.T) {
+	var sick atomic.Bool
+	var probes atomic.Int64
+	srv := startFast(t, func(ctx *fasthttp.RequestCtx) {
+		if string(ctx.Path()) == "/health" {
+			probes.Add(1)
+			if sick.Load() {
+				ctx.SetStatusCode(503)
+			}
+			return
+		}
+		ctx.SetBodyString("ok")
+	})
+	p := newPool(t, Config{
+		HealthCheckInterval: 20 * time.Millisecond,
+		HealthCheckPath:     "/health",
+		KeepAliveTimeout:    time.Hour,
+		MaxIdleTime:         time.Hour,
+	})
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(); err != nil {
+		t.Fatal("second Start:", err)
+	}
+	if _, err := p.Get(context.Background(), srv.URL, nil); err != nil {
+		t.Fatal(err)
+	}
+	healthy := func() bool { return p.Stats().Hosts[0].Healthy }
+	sick.Store(true)
+	eventually(t, "host marked unhealthy by the probe", func() bool { return !healthy() })
+	sick.Store(false)
+	eventually(t, "host healthy again", healthy)
+	if probes.Load() < 2 {
+		t.Fatal("no probes")
+	}
+	before := p.Stats().Requests
+
+	// Request failures in a row mark a host unhealthy too.
+	dead := "http://" + freeAddr(t)
+	p2 := newPool(t, Config{MaxRetries: -1, UnhealthyAfter: 2})
+	for range 2 {
+		_, _ = p2.Get(context.Background(), dead, nil)
+	}
+	if st := p2.Stats(); st.Hosts[0].Healthy || st.Hosts[0].Errors != 2 {
+		t.Fatalf("after 2 failures: %+v", st.Hosts[0])
+	}
+	if p.Stats().Requests != before {
+		t.Fatal("probes counted as requests")
+	}
+
+	// Stale host cleanup: short idle timeouts drop connections, then the host.
+	p3 := newPool(t, Config{
+		HealthCheckInterval: -1,
+		KeepAliveTimeout:    30 * time.Millisecond,
+		MaxIdleTime:         80 * time.Millisecond,
+	})
+	if err := p3.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p3.Get(context.Background(), srv.URL, nil); err != nil {
+		t.Fatal(err)
+	}
+	if p3.ActiveConnections() != 1 {
+		t.Fatal("no connection kept")
+	}
+	eventually(t, "idle connection closed", func() bool { return p3.ActiveConnections() == 0 })
+	eventually(t, "stale host dropped", func() bool { return len(p3.Stats().Hosts) == 0 })
+	if st := p3.Stats(); st.Requests != 1 {
+		t.Fatalf("totals lost with the host: %+v", st)
+	}
+	// A dropped host comes back on use.
+	if _, err := p3.Get(context.Background(), srv.URL, nil); err != nil {
+		t.Fatal(err)
+	}
+	if st := p3.Stats(); len(st.Hosts) != 1 || st.Requests != 2 {
+		t.Fatalf("after reuse: %+v", st)
+	}
+}
+
+// TestEndpointSetFailover stops one of two servers while 16 callers send
+// idempotent requests through an endpoint set: every request must get its
+// own answer, none lost.
+func TestEndpointSetFailover(t *testing.T) {
+	var served [2]atomic.Int64
+	mk := func(i int) *fastServer {
+		return startFast(t, func(ctx *fasthttp.RequestCtx) {
+			served[i].Add(1)
+			ctx.SetBody(ctx.PostBody())
+		})
+	}
+	a, b := mk(0), mk(1)
+	p := newPool(t, Config{MaxRetries: 5, UnhealthyAfter: 1})
+	set, err := p.NewEndpointSet(a.URL+"/v3", b.URL+"/v3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const callers, each = 16, 150
+	var wg sync.WaitGroup
+	var done atomic.Int64
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for done.Load() < callers*each/3 {
+			time.Sleep(time.Millisecond)
+		}
+		b.Stop()
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for c := range callers {
+		wg.Go(func() {
+			for i := range each {
+				body := []byte(fmt.Sprintf(`{"id":%d}`, c*each+i))
+				_, got, err := doPost(ctx, set, "", body, WithIdempotent())
+				if err != nil || !bytes.Equal(got, body) {
+					t.Errorf("request %s lost: %q %v", body, got, err)
+					return
+				}
+				done.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	<-stopped
+	if done.Load() != callers*each {
+		t.Fatalf("answered %d of %d", done.Load(), callers*each)
+	}
+	if served[1].Load() == 0 || served[0].Load() == 0 {
+		t.Fatalf("load not spread: %d / %d", served[0].Load(), served[1].Load())
+	}
+	if served[0].Load()+served[1].Load() < callers*each {
+		t.Fatalf("servers saw %d requests for %d answers", served[0].Load()+served[1].Load(), callers*each)
+	}
+	// After the stop, b is unhealthy and new requests all go to a.
+	before := served[0].Load()
+	for range 20 {
+		if _, _, err := doPost(ctx, set, "", []byte("{}")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if served[0].Load()-before != 20 {
+		t.Fatalf("requests went to the dead endpoint")
+	}
+}
+
+func TestEndpointSetRejectsBadInput(t *testing.T) {
+	p := newPool(t, Config{})
+	if _, err := p.NewEndpointSet(); !errors.Is(err, ErrNoEndpoints) {
+		t.Fatal(err)
+	}
+	if _, err := p.NewEndpointSet("ftp://x/"); !errors.Is(err, ErrInvalidURL) {
+		t.Fatal(err)
+	}
+	if _, err := p.Get(context.Background(), "/relative", nil); !errors.Is(err, ErrInvalidURL) {
+		t.Fatal(err)
+	}
+}
+
+func TestWarmUp(t *testing.T) {
+	var conns atomic.Int64
+	s := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	s.Start()
+	defer s.Close()
+	fs := startFast(t, echo)
+	dead := "http://" + freeAddr(t)
+	p := newPool(t, Config{})
+	err := p.WarmUp(context.Background(), []string{s.URL + "/v3", fs.URL + "/v2", dead + "/v3", "bogus"})
+	if err == nil || !strings.Contains(err.Error(), dead) || !strings.Contains(err.Error(), "bogus") {
+		t.Fatalf("want the dead and bogus URLs reported, got %v", err)
+	}
+	if strings.Contains(err.Error(), s.URL) || strings.Contains(err.Error(), fs.URL) {
+		t.Fatalf("a healthy URL reported: %v", err)
+	}
+	eventually(t, "warm connection accepted", func() bool { return conns.Load() == 1 })
+	st := p.Stats()
+	idle := 0
+	for _, h := range st.Hosts {
+		idle += h.IdleConns
+	}
+	if idle != 2 {
+		t.Fatalf("idle connections after warm-up: %d", idle)
+	}
+	// The first request uses the warm connection: no new dial.
+	if _, err := p.Get(context.Background(), s.URL, nil); err != nil {
+		t.Fatal(err)
+	}
+	if conns.Load() != 1 {
+		t.Fatalf("first request dialed again (%d connections)", conns.Load())
+	}
+}
+
+func TestCloseIsIdempotentAndLeavesNothing(t *testing.T) {
+	srv := startNet(t, func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok")) })
+	p, err := New(Config{HealthCheckInterval: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.WarmUp(context.Background(), []string{srv.URL}); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		if _, err := p.Get(context.Background(), srv.URL, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(20 * time.Millisecond) // let probes run
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	goleak.VerifyNone(t, append(serverGoroutines, goleak.IgnoreCurrent())...)
+	if n := p.ActiveConnections(); n != 0 {
+		t.Fatalf("%d connections open after Close", n)
+	}
+	ctx := context.Background()
+	if _, err := p.Get(ctx, srv.URL, nil); !errors.Is(err, ErrPoolClosed) {
+		t.Fatalf("Get after Close: %v", err)
+	}
+	if err := p.Start(); !errors.Is(err, ErrPoolClosed) {
+		t.Fatalf("Start after Close: %v", err)
+	}
+	if err := p.WarmUp(ctx, []string{srv.URL}); !errors.Is(err, ErrPoolClosed) {
+		t.Fatalf("WarmUp after Close: %v", err)
+	}
+	if _, err := p.NewEndpointSet(srv.URL); !errors.Is(err, ErrPoolClosed) {
+		t.Fatalf("NewEndpointSet after Close: %v", err)
+	}
+}
+
+func TestCloseWakesWaiters(t *testing.T) {
+	release := make(chan struct{})
+	srv := startFast(t, func(ctx *fasthttp.RequestCtx) { <-release })
+	defer close(release)
+	p := newPool(t, Config{MaxConnsPerHost: 1, MaxConns: 1})
+	go func() { _, _, _ = doPost(context.Background(), p, srv.URL, nil) }()
+	eventually(t, "connection busy", func() bool { return p.Stats().InFlight == 1 })
+	errc := make(chan error, 1)
+	go func() {
+		_, _, err := doPost(context.Background(), p, srv.URL, nil)
+		errc <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	_ = p.Close()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, ErrPoolClosed) {
+			t.Fatalf("waiter got %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("waiter not woken by Close")
+	}
+}
