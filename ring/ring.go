@@ -52,13 +52,21 @@ type Ring[T any] struct {
 	// claim is the next sequence to hand out. Producers own this line:
 	// every Publish does one atomic add here and nothing else.
 	claim atomic.Uint64
-	_     cpu.CacheLinePad
+	// gate is a recent value of read (gate ≤ read always holds), kept on
+	// the producers' own line: a producer whose claim fits below
+	// gate+size needs not touch the consumer's line at all. Only when it
+	// does not is read loaded and gate refreshed, about once per lap.
+	gate atomic.Uint64
+	_    cpu.CacheLinePad
 	// read is the consumer's published cursor: every sequence below it has
 	// been drained (or skipped), so its slot may be reused. Written once
-	// per Drain that made progress, read by every Publish.
+	// per Drain that made progress.
 	read atomic.Uint64
-	// parked is 1 while the consumer sleeps in Wait. It shares read's
-	// line: both are written by the consumer and read by producers.
+	_    cpu.CacheLinePad
+	// parked is 1 while the consumer sleeps in Wait. Every publish loads
+	// it, so it has a line of its own that is written only when the
+	// consumer parks or wakes, and stays shared in every producer's cache
+	// while data flows.
 	parked atomic.Uint32
 	_      cpu.CacheLinePad
 	// next and known are private to the consumer: next is the next
@@ -171,7 +179,7 @@ func (r *Ring[T]) Publish(ctx context.Context, v T) error {
 		r.abandon(s, 1)
 		return ErrClosed
 	}
-	if s >= r.read.Load()+r.size {
+	if s >= r.gate.Load()+r.size && !r.hasSpace(s+1) {
 		if err := r.waitSpace(ctx, s+1); err != nil {
 			r.abandon(s, 1)
 			return err
@@ -195,7 +203,7 @@ func (r *Ring[T]) TryPublish(v T) bool {
 			return false
 		}
 		s = r.claim.Load()
-		if s >= r.read.Load()+r.size {
+		if s >= r.gate.Load()+r.size && !r.hasSpace(s+1) {
 			return false
 		}
 		// A CAS, not an add: claiming without free space would oblige us
@@ -240,7 +248,7 @@ func (r *Ring[T]) PublishBatch(ctx context.Context, vs []T) error {
 		r.abandon(s, n)
 		return ErrClosed
 	}
-	if s+n > r.read.Load()+r.size {
+	if s+n > r.gate.Load()+r.size && !r.hasSpace(s+n) {
 		if err := r.waitSpace(ctx, s+n); err != nil {
 			r.abandon(s, n)
 			return err
@@ -413,13 +421,26 @@ func (r *Ring[T]) abandon(s, n uint64) {
 	}
 }
 
+// hasSpace reports whether the claim ending at end (exclusive) fits now,
+// that is whether the consumer has passed end-size, and refreshes gate.
+func (r *Ring[T]) hasSpace(end uint64) bool {
+	read := r.read.Load()
+	// A racing producer may store an older read: gate only ever holds some
+	// value read had, so gate ≤ read still holds and the worst case is an
+	// extra load of read later.
+	if r.gate.Load() < read {
+		r.gate.Store(read)
+	}
+	return end <= read+r.size
+}
+
 // waitSpace waits until the claim ending at end (exclusive) fits, that is
 // until the consumer has passed end-size, following the ring's strategy.
 func (r *Ring[T]) waitSpace(ctx context.Context, end uint64) error {
 	done := ctx.Done()
 	b := backoff{strategy: r.strategy}
 	for {
-		if end <= r.read.Load()+r.size {
+		if r.hasSpace(end) {
 			return nil
 		}
 		if r.closed.Load() {
@@ -444,7 +465,7 @@ func (r *Ring[T]) parkForSpace(ctx context.Context, done <-chan struct{}, end ui
 	ch := waiterChans.Get().(chan struct{})
 	r.space.register(ch)
 	var err error
-	if end <= r.read.Load()+r.size || r.closed.Load() {
+	if r.hasSpace(end) || r.closed.Load() {
 		r.space.unregister(ch)
 	} else {
 		select {

@@ -1,0 +1,156 @@
+package ring
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+)
+
+// benchCapacity is the ring size and the channel buffer of the peer. Wake-up
+// latency sets the size a ring needs (capacity × ns/item must cover the
+// consumer's wake-up, several µs when it parked); see DESIGN.md.
+const benchCapacity = 1 << 14
+
+// drainBuf is how many items the consumer takes per Drain at most.
+const drainBuf = 4096
+
+// BenchmarkSPSC: one producer, one consumer. ns/op is per item.
+func BenchmarkSPSC(b *testing.B) {
+	b.Run("impl=ring", func(b *testing.B) { benchRing(b, 1, 1) })
+	b.Run("impl=chan", func(b *testing.B) { benchChan(b, 1) })
+}
+
+// BenchmarkMPSC: N producers, one consumer. ns/op is per item. impl=ring
+// publishes one item per Publish, impl=ring-batch32 32 items per
+// PublishBatch; impl=chan is a channel buffered at the ring's capacity.
+func BenchmarkMPSC(b *testing.B) {
+	for _, impl := range []string{"ring", "ring-batch32", "chan"} {
+		for _, producers := range []int{2, 4, 8} {
+			b.Run(fmt.Sprintf("impl=%s/producers=%d", impl, producers), func(b *testing.B) {
+				switch impl {
+				case "ring":
+					benchRing(b, producers, 1)
+				case "ring-batch32":
+					benchRing(b, producers, 32)
+				case "chan":
+					benchChan(b, producers)
+				}
+			})
+		}
+	}
+}
+
+// share returns how many of n items producer p of producers sends, and the
+// sum of the values 1..count it sends.
+func share(n, producers, p int) (count int, sum uint64) {
+	count = n / producers
+	if p < n%producers {
+		count++
+	}
+	return count, uint64(count) * uint64(count+1) / 2
+}
+
+// benchRing moves b.N items through a Ring from producers goroutines to the
+// benchmark goroutine, batch items per publish, and checks their sum.
+func benchRing(b *testing.B, producers, batch int) {
+	ctx := context.Background()
+	r, err := New[uint64](benchCapacity)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := b.N
+	var (
+		want  uint64
+		wg    sync.WaitGroup
+		start = make(chan struct{})
+		errs  = make(chan error, producers)
+	)
+	for p := range producers {
+		count, sum := share(n, producers, p)
+		want += sum
+		vs := make([]uint64, batch)
+		wg.Go(func() {
+			<-start
+			if batch == 1 {
+				for i := 1; i <= count; i++ {
+					if err := r.Publish(ctx, uint64(i)); err != nil {
+						errs <- err
+						return
+					}
+				}
+				return
+			}
+			for i := 1; i <= count; {
+				k := min(batch, count-i+1)
+				for j := range k {
+					vs[j] = uint64(i + j)
+				}
+				if err := r.PublishBatch(ctx, vs[:k]); err != nil {
+					errs <- err
+					return
+				}
+				i += k
+			}
+		})
+	}
+	buf := make([]uint64, 0, drainBuf)
+	b.ReportAllocs()
+	b.ResetTimer()
+	close(start)
+	var got uint64
+	for received := 0; received < n; {
+		if err := r.Wait(ctx); err != nil {
+			b.Fatal(err)
+		}
+		buf = r.Drain(buf[:0])
+		for _, v := range buf {
+			got += v
+		}
+		received += len(buf)
+	}
+	b.StopTimer()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	if got != want {
+		b.Fatalf("received sum %d, want %d", got, want)
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "items/s")
+}
+
+// benchChan is benchRing's peer: a channel buffered at the ring's capacity.
+func benchChan(b *testing.B, producers int) {
+	ch := make(chan uint64, benchCapacity)
+	n := b.N
+	var (
+		want  uint64
+		wg    sync.WaitGroup
+		start = make(chan struct{})
+	)
+	for p := range producers {
+		count, sum := share(n, producers, p)
+		want += sum
+		wg.Go(func() {
+			<-start
+			for i := 1; i <= count; i++ {
+				ch <- uint64(i)
+			}
+		})
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	close(start)
+	var got uint64
+	for range n {
+		got += <-ch
+	}
+	b.StopTimer()
+	wg.Wait()
+	if got != want {
+		b.Fatalf("received sum %d, want %d", got, want)
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "items/s")
+}
