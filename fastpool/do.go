@@ -11,12 +11,24 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// RequestOption changes how one request is handled. Options are plain
-// functions over a stack value: passing none costs nothing.
-type RequestOption func(*requestOptions)
+// RequestOption changes how one request is handled. It is a small value
+// (not a closure), so passing options allocates nothing; build one with a
+// With… function.
+type RequestOption struct {
+	set requestOptions // fields this option turns on
+}
 
 type requestOptions struct {
 	idempotent bool
+}
+
+// applyOptions merges opts into one value.
+func applyOptions(opts []RequestOption) requestOptions {
+	var o requestOptions
+	for _, opt := range opts {
+		o.idempotent = o.idempotent || opt.set.idempotent
+	}
+	return o
 }
 
 // WithIdempotent marks a request as safe to send twice, so it may be
@@ -24,9 +36,7 @@ type requestOptions struct {
 // waiting for the response, a 502/503/504). Without it, only GET, HEAD, PUT,
 // DELETE, OPTIONS and QUERY requests are treated as idempotent; anything
 // else (POST) is re-sent only when it provably never reached the server.
-func WithIdempotent() RequestOption { return withIdempotent }
-
-var withIdempotent RequestOption = func(o *requestOptions) { o.idempotent = true }
+func WithIdempotent() RequestOption { return RequestOption{set: requestOptions{idempotent: true}} }
 
 var pastTime = time.Unix(1, 0)
 
@@ -46,11 +56,7 @@ var pastTime = time.Unix(1, 0)
 // interrupted by closing its connection's deadline, in the calling
 // goroutine, so nothing writes into resp later.
 func (p *Pool) Do(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response, opts ...RequestOption) error {
-	var o requestOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
-	return p.do(ctx, req, resp, o, nil)
+	return p.do(ctx, req, resp, applyOptions(opts), nil)
 }
 
 // isIdempotentMethod follows RFC 9110 section 9.2.2.

@@ -63,11 +63,7 @@ func (s *EndpointSet) URLs() []string {
 // backoff); a request that may have reached a failing endpoint is re-sent
 // elsewhere only when idempotent.
 func (s *EndpointSet) Do(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response, opts ...RequestOption) error {
-	var o requestOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
-	return s.p.do(ctx, req, resp, o, s)
+	return s.p.do(ctx, req, resp, applyOptions(opts), s)
 }
 
 // healthy reports the endpoint's host health; an unknown host (never used
