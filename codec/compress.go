@@ -115,10 +115,12 @@ var (
 // enc, to dst and returns the extended slice. "" and "identity" copy src.
 //
 // The output is capped at limit bytes (DefaultDecompressLimit if limit ≤ 0):
-// past it Decompress stops and returns an error wrapping ErrTooLarge, having
-// allocated at most about limit bytes beyond dst, so a small hostile body
-// cannot expand into gigabytes. zstd frames asking for a window over 8 MiB
-// (the RFC 9659 limit for HTTP) are refused. Corrupt input gives an error
+// past it Decompress stops and returns an error wrapping ErrTooLarge. The
+// output buffer grows geometrically but never past limit+1 bytes, so a small
+// hostile body cannot expand into gigabytes. zstd frames asking for a window over 8 MiB
+// (the RFC 9659 limit for HTTP) are refused; a frame's window (≤ 8 MiB) is
+// allocated once per pooled decoder and kept for reuse, so the worst case
+// for one call is about 2×limit plus that window. Corrupt input gives an error
 // wrapping ErrCorrupt, an unknown coding one wrapping
 // ErrUnsupportedEncoding. On error the returned slice is dst unchanged.
 // Decoders are pooled; Decompress is safe for concurrent use.
