@@ -331,7 +331,6 @@ func (p *Pool) roundTrip(ctx context.Context, h *host, req *fasthttp.Request, re
 	if err != nil {
 		interrupted()
 		h.closeConn(c)
-		c.bw.Reset(nil)
 		return &attemptError{stage: "write", reused: reused, maybeSent: c.written > 0, err: mapTimeout(ctx, deadline, err)}
 	}
 	err = resp.ReadLimitBody(c.br, p.cfg.MaxResponseBodySize)
