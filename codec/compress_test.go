@@ -4,7 +4,9 @@ import (
 	"bytes"
 	stdgzip "compress/gzip"
 	"errors"
+	"flag"
 	"io"
+	"os"
 	"runtime"
 	"strings"
 	"testing"
@@ -104,10 +106,26 @@ func TestDecompressErrors(t *testing.T) {
 	}
 }
 
-// bombs returns a small body of each coding that expands to n zero bytes.
-func bombs(t *testing.T, n int) map[string][]byte {
+var updateBombs = flag.Bool("update-bombs", false, "regenerate testdata/bomb-64MiB.{gz,zst}")
+
+// bombs returns a small body of each coding that expands to 64 MiB of zeros,
+// from testdata (building the gzip one takes seconds under -race);
+// -update-bombs regenerates the files.
+func bombs(t *testing.T) map[string][]byte {
 	t.Helper()
+	const n = 64 << 20
+	files := map[string]string{"gzip": "testdata/bomb-64MiB.gz", "zstd": "testdata/bomb-64MiB.zst"}
 	out := map[string][]byte{}
+	if !*updateBombs {
+		for enc, file := range files {
+			b, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[enc] = b
+		}
+		return out
+	}
 	var gz bytes.Buffer
 	w, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
 	io.CopyN(w, zeroReader{}, int64(n))
@@ -118,6 +136,11 @@ func bombs(t *testing.T, n int) map[string][]byte {
 	io.CopyN(zw, zeroReader{}, int64(n))
 	zw.Close()
 	out["zstd"] = zs.Bytes()
+	for enc, file := range files {
+		if err := os.WriteFile(file, out[enc], 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return out
 }
 
@@ -132,7 +155,7 @@ func (zeroReader) Read(p []byte) (int, error) {
 // and the decoder does not allocate much more than the limit on the way.
 func TestDecompressBombIsBounded(t *testing.T) {
 	const expanded, limit = 64 << 20, 1 << 20
-	for enc, bomb := range bombs(t, expanded) {
+	for enc, bomb := range bombs(t) {
 		t.Run(enc, func(t *testing.T) {
 			if len(bomb) > expanded/500 {
 				t.Fatalf("bomb is %d bytes, want a small body", len(bomb))
