@@ -9,17 +9,18 @@ import (
 	"sync"
 	"time"
 
+	"github.com/batchring/batchring/codec"
 	"github.com/bytedance/sonic"
 )
 
 // JSON-RPC 2.0 and Accumulate error codes the stand-in answers with.
 const (
-	codeParseError     = -32700
-	codeInvalidRequest = -32600
-	codeMethodNotFound = -32601
-	codeInvalidParams  = -32602
+	codeParseError     = codec.CodeParseError
+	codeInvalidRequest = codec.CodeInvalidRequest
+	codeMethodNotFound = codec.CodeMethodNotFound
+	codeInvalidParams  = codec.CodeInvalidParams
 	codeResponseSize   = -32003 // go-ethereum: response too large
-	codeNotFound       = -33404 // Accumulate: -33000 - status 404
+	codeNotFound       = codec.CodeProtocolNotFound
 )
 
 // rpcError is a rendered JSON-RPC error object.

@@ -1,18 +1,10 @@
 package devnet
 
-import "strconv"
+import "github.com/batchring/batchring/codec"
 
-// Error is a JSON-RPC error object as the server sends it.
-type Error struct {
-	Code    int
-	Message string
-	Data    []byte // raw JSON; nil when absent
-}
-
-// Error implements error.
-func (e *Error) Error() string {
-	return "devnet: json-rpc error " + strconv.Itoa(e.Code) + ": " + e.Message
-}
+// Error is the JSON-RPC error object type Expected returns: codec.Error, so
+// tests compare what a client decoded with what the server sent directly.
+type Error = codec.Error
 
 func (e *rpcError) export() *Error {
 	out := &Error{Code: e.code, Message: e.message}

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/batchring/batchring/codec"
 	"github.com/valyala/fasthttp"
 )
 
@@ -22,7 +23,6 @@ type Server struct {
 	srv   *fasthttp.Server
 	stats *counters
 	cache *answerCache
-	comp  *compressor
 	mis   atomic.Pointer[Misbehaviour]
 
 	seq        atomic.Uint64 // JSON-RPC request sequence number, the fault generator's input
@@ -65,15 +65,10 @@ func Start(cfg Config) (*Server, error) {
 
 // newServer builds a server that is not listening yet; cfg has its defaults.
 func newServer(cfg Config) (*Server, error) {
-	comp, err := newCompressor()
-	if err != nil {
-		return nil, err
-	}
 	s := &Server{
 		cfg:       cfg,
 		stats:     newCounters(),
 		cache:     newAnswerCache(cfg.CacheEntries),
-		comp:      comp,
 		start:     time.Now(),
 		closing:   make(chan struct{}),
 		serveDone: make(chan struct{}),
@@ -168,7 +163,6 @@ func (s *Server) Close() error {
 			shutErr = s.srv.Shutdown()
 		}
 		<-s.serveDone
-		s.comp.close()
 		time.Sleep(workerIdle + workerIdle/2)
 		s.closeErr = shutErr
 		err = shutErr
@@ -452,15 +446,12 @@ func (s *Server) serveRPC(ctx *fasthttp.RequestCtx, v api) {
 
 	ctx.Response.Header.SetContentType(contentTypeJSON)
 	if m.Compress && len(out) >= m.CompressMinBytes && len(out) > 0 {
-		if e := pickEncoding(ctx.Request.Header.Peek(fasthttp.HeaderAcceptEncoding)); e != encIdentity {
-			sc.out = s.comp.appendCompressed(sc.out[:0], out, e)
-			out, sc.out = sc.out, out
-			if e == encZstd {
-				ctx.Response.Header.Set(fasthttp.HeaderContentEncoding, "zstd")
-			} else {
-				ctx.Response.Header.Set(fasthttp.HeaderContentEncoding, "gzip")
+		if enc := pickEncoding(ctx.Request.Header.Peek(codec.HeaderAcceptEncoding)); enc != "" {
+			if z, err := codec.Compress(sc.out[:0], out, enc); err == nil {
+				out, sc.out = z, out
+				ctx.Response.Header.Set(codec.HeaderContentEncoding, enc)
+				ctx.Response.Header.Add(fasthttp.HeaderVary, codec.HeaderAcceptEncoding)
 			}
-			ctx.Response.Header.Add(fasthttp.HeaderVary, fasthttp.HeaderAcceptEncoding)
 		}
 	}
 	s.stats.bytesOut.Add(uint64(len(out)))
