@@ -7,8 +7,16 @@ import (
 	"time"
 )
 
+// connCheckAfter: without a non-blocking peek, idle connections are trusted
+// until KeepAliveTimeout.
 const connCheckAfter = time.Duration(1<<63 - 1)
 
-// connAlive cannot peek without blocking on this platform; idle connections
-// are trusted until KeepAliveTimeout.
-func connAlive(net.Conn) bool { return true }
+type peekState uint8
+
+const (
+	peekIdle peekState = iota
+	peekData
+	peekDead
+)
+
+func peekConn(net.Conn) peekState { return peekIdle }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"errors"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -157,7 +158,7 @@ func (h *host) acquire(ctx context.Context, now, deadline time.Time) (c *conn, r
 			// long enough for a server's idle timeout to have fired pay it;
 			// a request written into a dead connection could not be retried
 			// unless idempotent.
-			if idle := now.Sub(c.used); idle <= p.cfg.KeepAliveTimeout && (idle < connCheckAfter || connAlive(c.raw)) {
+			if idle := now.Sub(c.used); idle <= p.cfg.KeepAliveTimeout && (idle < p.connCheckAfter || h.stillOpen(c)) {
 				return c, true, nil
 			}
 			h.closeConn(c)
@@ -369,4 +370,31 @@ func (h *host) dial(ctx context.Context, deadline time.Time) (*conn, error) {
 	c.br = bufio.NewReaderSize(c.nc, connBufSize)
 	c.bw = bufio.NewWriterSize(c.nc, connBufSize)
 	return c, nil
+}
+
+// tlsPeekWait bounds the read that lets crypto/tls consume post-handshake
+// records (TLS 1.3 session tickets) waiting on an idle connection.
+const tlsPeekWait = 2 * time.Millisecond
+
+// stillOpen reports whether an idle connection can carry a request. Bytes
+// waiting on a plain connection are a protocol error (nothing was asked);
+// on TLS they are usually session tickets sent after the handshake (a
+// warmed-up connection), so crypto/tls reads them under a short deadline:
+// a timeout means nothing else came and the connection is usable.
+func (h *host) stillOpen(c *conn) bool {
+	switch peekConn(c.raw) {
+	case peekIdle:
+		return true
+	case peekData:
+		if !h.isTLS {
+			return false
+		}
+		if err := c.nc.SetReadDeadline(time.Now().Add(tlsPeekWait)); err != nil {
+			return false
+		}
+		_, err := c.br.Peek(1)
+		var ne net.Error
+		return errors.As(err, &ne) && ne.Timeout() // data or EOF: unusable
+	}
+	return false
 }

@@ -30,6 +30,10 @@ type Pool struct {
 
 	retired hostTotals // counters of hosts dropped by the stale sweep
 
+	// connCheckAfter is the idle time after which a connection is peeked
+	// at before reuse (a field so tests can shorten it).
+	connCheckAfter time.Duration
+
 	closed    atomic.Bool
 	closeOnce sync.Once
 	startMu   sync.Mutex
@@ -45,7 +49,7 @@ func New(cfg Config) (*Pool, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	p := &Pool{cfg: cfg.withDefaults()}
+	p := &Pool{cfg: cfg.withDefaults(), connCheckAfter: connCheckAfter}
 	// The pool owns its dialer: net.Dialer starts no background goroutine
 	// (fasthttp's default TCPDialer keeps a DNS-cache cleaner alive), so
 	// Close leaves nothing behind.
