@@ -74,3 +74,31 @@ func TestCompressAllocations(t *testing.T) {
 		})
 	}
 }
+
+type allocQuery struct {
+	QueryType string `json:"queryType"`
+}
+
+type allocParams struct {
+	Scope string     `json:"scope"`
+	Query allocQuery `json:"query"`
+}
+
+// Struct params appended into a reused buffer cost at most one allocation
+// (inside sonic).
+func TestAppendParamsStructAllocations(t *testing.T) {
+	p := &allocParams{Scope: "acc://example.acme/tokens", Query: allocQuery{QueryType: "default"}}
+	buf := make([]byte, 0, 256)
+	allocs := testing.AllocsPerRun(100, func() {
+		var err error
+		if buf, err = AppendParams(buf[:0], p); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 1 {
+		t.Fatalf("%v allocs, want ≤ 1", allocs)
+	}
+	if string(buf) != benchParams {
+		t.Fatalf("got %s", buf)
+	}
+}

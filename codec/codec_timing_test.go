@@ -136,3 +136,35 @@ func BenchmarkCompress(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEncodeParams is the per-call cost the batching client pays on the
+// submitting goroutine: the v3 query params as a map (keys sorted).
+func BenchmarkEncodeParams(b *testing.B) {
+	params := map[string]any{"scope": "acc://example.acme/tokens", "query": map[string]any{"queryType": "default"}}
+	b.Run("impl=codec", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := EncodeParams(params); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("impl=codec-append", func(b *testing.B) {
+		buf := make([]byte, 0, 256)
+		b.ReportAllocs()
+		for b.Loop() {
+			var err error
+			if buf, err = AppendParams(buf[:0], params); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("impl=encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := json.Marshal(params); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

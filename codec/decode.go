@@ -1,6 +1,8 @@
 package codec
 
 import (
+	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"sync"
@@ -468,4 +470,51 @@ func parseCode(v []byte) (int, bool) {
 		return 0, false
 	}
 	return n, true
+}
+
+// DecodeResponse decodes the answer to a single, non-batch request sent with
+// id (the plain client's path). It returns the raw result (a sub-slice of
+// body, same lifetime rules as DecodeBatch), or the server's *Error for that
+// call — also when the error object carries "id": null, as servers do for a
+// request they could not parse — or an error wrapping ErrMalformedResponse
+// when the body is malformed, answers another id, or answers nothing. A
+// one-element array is accepted as well.
+func DecodeResponse(body []byte, id uint64) ([]byte, error) {
+	var (
+		result    []byte
+		rpcErr    *Error
+		answered  bool
+		otherID   uint64
+		haveOther bool
+	)
+	err := DecodeBatch(body, func(got uint64, r []byte, e *Error) {
+		if got != id {
+			otherID, haveOther = got, true
+			return
+		}
+		result, rpcErr, answered = r, e, true
+	})
+	var (
+		rej *BatchRejectedError
+		un  *UnmatchedError
+	)
+	switch {
+	case answered:
+		if rpcErr != nil {
+			return nil, rpcErr
+		}
+		return result, nil
+	case errors.As(err, &rej):
+		if rej.HasID && rej.ID != id {
+			return nil, fmt.Errorf("%w: error answers id %d, request had id %d: %w", ErrMalformedResponse, rej.ID, id, rej.Err)
+		}
+		return nil, rej.Err
+	case errors.As(err, &un):
+		return nil, un.Errors[0]
+	case err != nil:
+		return nil, err
+	case haveOther:
+		return nil, fmt.Errorf("%w: response answers id %d, request had id %d", ErrMalformedResponse, otherID, id)
+	}
+	return nil, fmt.Errorf("%w: no response element", ErrMalformedResponse)
 }

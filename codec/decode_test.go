@@ -485,3 +485,66 @@ func TestDecodeBatchConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// The scanner reads strings eight bytes at a time; every special byte at
+// every offset within and across those words must be judged as
+// encoding/json judges it.
+func TestScannerStringsAgreeWithEncodingJSON(t *testing.T) {
+	specials := []string{`"`, `\"`, `\\`, `\n`, `\u00e9`, `\u12`, `\x`, "\x00", "\x01", "\x1f", " ", "\x7f", "\x80", "\xff", "é", "\\"}
+	for pre := 0; pre < 20; pre++ {
+		for post := 0; post < 10; post++ {
+			for _, sp := range specials {
+				body := `"` + strings.Repeat("a", pre) + sp + strings.Repeat("b", post) + `"`
+				if got, want := validJSON([]byte(body)) == nil, json.Valid([]byte(body)); got != want {
+					t.Fatalf("%q: scanner says valid=%v, encoding/json %v", body, got, want)
+				}
+			}
+		}
+	}
+}
+
+func TestDecodeResponse(t *testing.T) {
+	tests := []struct {
+		name       string
+		body       string
+		wantResult string
+		wantCode   int  // server's *Error code when non-zero
+		malformed  bool // error wraps ErrMalformedResponse
+	}{
+		{name: "result for the id", body: `{"jsonrpc":"2.0","id":7,"result":{"a":1}}`, wantResult: `{"a":1}`},
+		{name: "string id", body: `{"jsonrpc":"2.0","id":"7","result":1}`, wantResult: `1`},
+		{name: "one-element array", body: `[{"jsonrpc":"2.0","id":7,"result":1}]`, wantResult: `1`},
+		{name: "server error for the id", body: `{"jsonrpc":"2.0","id":7,"error":{"code":-33404,"message":"not found"}}`, wantCode: -33404},
+		{name: "server error with id null (could not parse)", body: `{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error"}}`, wantCode: CodeParseError},
+		{name: "id-less error inside an array", body: `[{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"Invalid Request"}}]`, wantCode: CodeInvalidRequest},
+		{name: "per-element problem is a client-side code", body: `{"jsonrpc":"2.0","id":7}`, wantCode: CodeInvalidResponse},
+		{name: "result for another id", body: `{"jsonrpc":"2.0","id":8,"result":1}`, malformed: true},
+		{name: "error for another id", body: `{"jsonrpc":"2.0","id":8,"error":{"code":1,"message":"x"}}`, malformed: true},
+		{name: "HTML page", body: `<html>`, malformed: true},
+		{name: "empty array", body: `[]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			result, err := DecodeResponse([]byte(tt.body), 7)
+			var e *Error
+			switch {
+			case tt.wantResult != "":
+				if err != nil || string(result) != tt.wantResult {
+					t.Fatalf("got %q, %v; want %s", result, err, tt.wantResult)
+				}
+			case tt.wantCode != 0:
+				if !errors.As(err, &e) || e.Code != tt.wantCode || result != nil {
+					t.Fatalf("got %q, %v; want *Error %d", result, err, tt.wantCode)
+				}
+			case tt.malformed:
+				if !errors.Is(err, ErrMalformedResponse) {
+					t.Fatalf("got %q, %v; want ErrMalformedResponse", result, err)
+				}
+			default:
+				if err == nil || result != nil {
+					t.Fatalf("got %q, %v; want an error", result, err)
+				}
+			}
+		})
+	}
+}

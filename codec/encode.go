@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/bytedance/sonic"
+	"github.com/bytedance/sonic/encoder"
 )
 
 // paramsAPI encodes params. SortMapKeys makes equal params give equal bytes,
@@ -49,6 +51,80 @@ func EncodeParams(v any) ([]byte, error) {
 		return checkParams(b, false)
 	}
 	return checkParams(raw, true)
+}
+
+// appendOpts are paramsAPI's options for sonic's append-style encoder,
+// without ValidateString: that option re-validates the whole buffer, prefix
+// included, so AppendParams checks only the bytes it appended.
+const appendOpts = encoder.SortMapKeys | encoder.CompactMarshaler
+
+// AppendParams is the append-style EncodeParams: it appends the encoding of
+// v to dst and returns the extended slice, with the same rules (sorted map
+// keys, pre-encoded []byte and json.RawMessage validated and copied, only a
+// JSON object or array accepted, invalid UTF-8 in strings replaced by
+// U+FFFD). nil and JSON null append nothing. On error dst is returned
+// unchanged (its length; bytes past it may have been written). With a dst
+// that has room, encoding a struct allocates about once inside sonic; maps
+// cost a few allocations more for sorting their keys.
+func AppendParams(dst []byte, v any) ([]byte, error) {
+	start := len(dst)
+	switch p := v.(type) {
+	case nil:
+		return dst, nil
+	case json.RawMessage:
+		return appendRaw(dst, p)
+	case []byte:
+		return appendRaw(dst, p)
+	}
+	// sonic takes a *[]byte that escapes; a pooled holder saves allocating
+	// a slice header per call.
+	h := bufHolders.Get().(*[]byte)
+	*h = dst
+	err := encoder.EncodeInto(h, v, appendOpts)
+	out := *h
+	*h = nil
+	bufHolders.Put(h)
+	if err != nil {
+		return dst, fmt.Errorf("%w: %v", ErrInvalidParams, err)
+	}
+	if tail := out[start:]; !utf8.Valid(tail) {
+		fixed := correctUTF8(nil, tail)
+		out = append(out[:start], fixed...)
+	}
+	p, err := checkParams(out[start:], false)
+	if err != nil {
+		return dst, err
+	}
+	if p == nil {
+		return out[:start], nil
+	}
+	return out, nil
+}
+
+var bufHolders = sync.Pool{New: func() any { return new([]byte) }}
+
+func appendRaw(dst, raw []byte) ([]byte, error) {
+	p, err := checkParams(raw, true)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, p...), nil
+}
+
+// correctUTF8 appends b to dst with each byte of an invalid UTF-8 sequence
+// replaced by the JSON escape \ufffd. Encoder output holds non-ASCII bytes
+// only inside strings, where the escape is valid.
+func correctUTF8(dst, b []byte) []byte {
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, `\ufffd`...)
+		} else {
+			dst = append(dst, b[:size]...)
+		}
+		b = b[size:]
+	}
+	return dst
 }
 
 // checkParams validates encoded params (fully when untrusted) and maps null

@@ -42,6 +42,7 @@ func TestEncodeParams(t *testing.T) {
 		{name: "raw scalar is refused: params must be structured", in: json.RawMessage(`"x"`), wantErr: true},
 		{name: "encoded scalar is refused: params must be structured", in: 42, wantErr: true},
 		{name: "unencodable value is refused", in: map[string]any{"f": func() {}}, wantErr: true},
+		{name: "invalid UTF-8 in strings becomes U+FFFD", in: map[string]string{"k\xff": "v\xfe\xfd"}, want: `{"k\ufffd":"v\ufffd\ufffd"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -63,6 +64,22 @@ func TestEncodeParams(t *testing.T) {
 			}
 			if string(got) != tt.want {
 				t.Fatalf("got %s, want %s", got, tt.want)
+			}
+		})
+		t.Run("AppendParams/"+tt.name, func(t *testing.T) {
+			dst := []byte("prefix")
+			got, err := AppendParams(dst, tt.in)
+			if tt.wantErr {
+				if !errors.Is(err, ErrInvalidParams) || string(got) != "prefix" {
+					t.Fatalf("want ErrInvalidParams and dst back, got %q, %v", got, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != "prefix"+tt.want {
+				t.Fatalf("got %s, want prefix%s", got, tt.want)
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package codec
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -156,12 +157,16 @@ const (
 func (s *scanner) str(i int) int {
 	b := s.b
 	for {
-		// Eight bytes at a time until one of them is '"', '\\' or < 0x20.
+		// Eight bytes at a time: m flags bytes that are '"', '\\' or < 0x20.
+		// Borrows only run upward from a flagged byte, so the lowest flag is
+		// exact and i can jump straight to it.
 		for i+8 <= len(b) {
 			x := binary.LittleEndian.Uint64(b[i:])
 			q := x ^ (lsb * '"')
 			bs := x ^ (lsb * '\\')
-			if (((x-lsb*0x20)&^x)|((q-lsb)&^q)|((bs-lsb)&^bs))&msb != 0 {
+			m := (((x - lsb*0x20) &^ x) | ((q - lsb) &^ q) | ((bs - lsb) &^ bs)) & msb
+			if m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
 				break
 			}
 			i += 8

@@ -124,7 +124,6 @@ func checkRequest(t *testing.T, req string) {
 		msgs = []json.RawMessage{json.RawMessage(req)}
 	}
 	var ours []byte
-	var orig []any
 	for _, m := range msgs {
 		var r struct {
 			JSONRPC string          `json:"jsonrpc"`
@@ -152,7 +151,6 @@ func checkRequest(t *testing.T, req string) {
 		ours = AppendRequest(ours, id, *r.Method, params)
 		var v any
 		json.Unmarshal(m, &v)
-		orig = append(orig, v)
 		var back any
 		if err := json.Unmarshal(ours[strings.LastIndex(string(ours), `{"jsonrpc"`):], &back); err != nil {
 			t.Fatalf("re-encoded request is not JSON: %s", ours)
