@@ -1,0 +1,165 @@
+package fastbatch
+
+import (
+	"bytes"
+	"hash/maphash"
+	"sync"
+
+	"golang.org/x/sys/cpu"
+)
+
+const dedupShards = 32
+
+// dedupTable maps method+params of read calls in flight to their leader
+// call. Keys are 64-bit hashes with a collision chain compared byte for
+// byte, so a lookup allocates nothing. Sharded so submitters on different
+// cores rarely share a lock.
+type dedupTable struct {
+	seed   maphash.Seed
+	shards [dedupShards]dedupShard
+}
+
+type dedupShard struct {
+	mu      sync.Mutex
+	leaders map[uint64]*call
+	size    int
+	_       cpu.CacheLinePad
+}
+
+func newDedupTable() *dedupTable {
+	t := &dedupTable{seed: maphash.MakeSeed()}
+	for i := range t.shards {
+		t.shards[i].leaders = make(map[uint64]*call)
+	}
+	return t
+}
+
+func (t *dedupTable) hash(method string, params []byte) uint64 {
+	var h maphash.Hash
+	h.SetSeed(t.seed)
+	h.WriteString(method)
+	h.WriteByte(0)
+	h.Write(params)
+	return h.Sum64()
+}
+
+func (t *dedupTable) shard(h uint64) *dedupShard { return &t.shards[h%dedupShards] }
+
+// joinOrLead makes c a follower of an identical call in flight and returns
+// true, or registers c as the leader for its key and returns false.
+func (t *dedupTable) joinOrLead(c *call) bool {
+	c.hash = t.hash(c.method, c.params)
+	s := t.shard(c.hash)
+	s.mu.Lock()
+	head := s.leaders[c.hash]
+	for l := head; l != nil; l = l.chainNext {
+		if l.method == c.method && bytes.Equal(l.params, c.params) {
+			c.nextFollower = l.followers
+			l.followers = c
+			s.mu.Unlock()
+			return true
+		}
+	}
+	c.chainNext = head
+	c.deduped = true
+	s.leaders[c.hash] = c
+	s.size++
+	s.mu.Unlock()
+	return false
+}
+
+// remove takes leader out of the table and returns its followers, so that
+// new identical calls start a fresh wire call. Must be called exactly once
+// per registered leader, before it is resolved.
+func (t *dedupTable) remove(leader *call) *call {
+	s := t.shard(leader.hash)
+	s.mu.Lock()
+	t.unlink(s, leader)
+	f := leader.followers
+	leader.followers = nil
+	s.mu.Unlock()
+	leader.deduped = false
+	return f
+}
+
+// removeIfUnwanted removes leader only if neither it nor any follower still
+// waits; it returns the followers (all abandoned) and true in that case.
+// Deciding under the shard lock means no new follower can join a leader
+// that is being dropped.
+func (t *dedupTable) removeIfUnwanted(leader *call) (*call, bool) {
+	s := t.shard(leader.hash)
+	s.mu.Lock()
+	if leader.wanted() {
+		s.mu.Unlock()
+		return nil, false
+	}
+	for f := leader.followers; f != nil; f = f.nextFollower {
+		if f.wanted() {
+			s.mu.Unlock()
+			return nil, false
+		}
+	}
+	t.unlink(s, leader)
+	f := leader.followers
+	leader.followers = nil
+	s.mu.Unlock()
+	leader.deduped = false
+	return f, true
+}
+
+func (t *dedupTable) unlink(s *dedupShard, leader *call) {
+	head := s.leaders[leader.hash]
+	if head == leader {
+		if leader.chainNext == nil {
+			delete(s.leaders, leader.hash)
+		} else {
+			s.leaders[leader.hash] = leader.chainNext
+		}
+	} else {
+		for l := head; l != nil; l = l.chainNext {
+			if l.chainNext == leader {
+				l.chainNext = leader.chainNext
+				break
+			}
+		}
+	}
+	leader.chainNext = nil
+	s.size--
+}
+
+// anyWanted reports whether leader or one of its followers still waits.
+func (t *dedupTable) anyWanted(leader *call) bool {
+	if leader.wanted() {
+		return true
+	}
+	s := t.shard(leader.hash)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for f := leader.followers; f != nil; f = f.nextFollower {
+		if f.wanted() {
+			return true
+		}
+	}
+	return false
+}
+
+// size returns the number of leaders in flight.
+func (t *dedupTable) len() int {
+	n := 0
+	for i := range t.shards {
+		s := &t.shards[i]
+		s.mu.Lock()
+		n += s.size
+		s.mu.Unlock()
+	}
+	return n
+}
+
+// hasFollowers reports whether leader currently has followers.
+func (t *dedupTable) hasFollowers(leader *call) bool {
+	s := t.shard(leader.hash)
+	s.mu.Lock()
+	has := leader.followers != nil
+	s.mu.Unlock()
+	return has
+}

@@ -1,0 +1,492 @@
+package fastbatch
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/batchring/batchring/codec"
+	"github.com/batchring/batchring/fastpool"
+)
+
+// sender is the send/decode/retry/split logic shared by Client's
+// dispatchers and JSONRPCClient.
+type sender struct {
+	pool     Doer
+	set      *settings
+	endpoint []byte
+	dedup    *dedupTable // nil when dedup is off
+	counters *shardedCounters
+	lifeCtx  context.Context
+	start    time.Time
+	idemOpts []fastpool.RequestOption
+	wireIDs  atomic.Uint64
+	// learned is the batch limit learned from Endpoint's rejections; 0 =
+	// none. Only ever lowered.
+	learned atomic.Int64
+}
+
+func (s *sender) now() int64 { return int64(time.Since(s.start)) }
+
+// learn lowers the learned batch limit to n.
+func (s *sender) learn(n int) {
+	for {
+		cur := s.learned.Load()
+		if cur != 0 && cur <= int64(n) {
+			return
+		}
+		if s.learned.CompareAndSwap(cur, int64(n)) {
+			return
+		}
+	}
+}
+
+// finish resolves c (and, for a dedup leader, every follower) with one
+// outcome, recording it in w's stats when w is not nil.
+func (s *sender) finish(c *call, result []byte, err error, w *worker) {
+	var followers *call
+	if c.deduped {
+		followers = s.dedup.remove(c)
+	}
+	s.account(c, err, w)
+	c.resolve(result, err)
+	for f := followers; f != nil; {
+		next := f.nextFollower
+		f.nextFollower = nil
+		s.account(f, err, w)
+		f.resolve(result, err)
+		f = next
+	}
+}
+
+func (s *sender) account(c *call, err error, w *worker) {
+	if err == nil {
+		s.counters.add(c, ctrCompleted, 1)
+	} else {
+		s.counters.add(c, ctrFailed, 1)
+	}
+	if w != nil && w.stats != nil {
+		w.stats.recordLatency(w.now - c.enqueued)
+	}
+}
+
+// answer is a decoded response element for one call of the batch.
+type answer struct {
+	result []byte
+	err    *codec.Error
+	ok     bool
+}
+
+// span is a contiguous run of a worker's calls still to send, with the
+// history that bounds what may happen to it next.
+type span struct {
+	lo, hi   int
+	attempts int // sends so far of these calls as a group
+	splits   int
+}
+
+// worker sends batches. Client runs MaxConcurrentBatches of them; each owns
+// its request, response and buffers, so sending allocates nothing in the
+// steady state.
+type worker struct {
+	s     *sender
+	stats *workerStats
+
+	req  *fasthttp.Request
+	resp *fasthttp.Response
+	body []byte
+
+	calls   []*call
+	stack   []span
+	answers []answer
+	now     int64
+}
+
+func newWorker(s *sender, stats *workerStats) *worker {
+	return &worker{s: s, stats: stats, req: fasthttp.AcquireRequest(), resp: fasthttp.AcquireResponse()}
+}
+
+func (w *worker) release() {
+	fasthttp.ReleaseRequest(w.req)
+	fasthttp.ReleaseResponse(w.resp)
+	w.req, w.resp = nil, nil
+}
+
+// run serves batches until ch is closed, telling a after each one.
+func (w *worker) run(ch <-chan *batch, a *assembler) {
+	defer w.release()
+	for b := range ch {
+		w.process(b.calls)
+		putBatch(b)
+		a.inflight.Add(-1)
+		a.poke()
+	}
+}
+
+// process sends calls as one batch, splitting and retrying as the server's
+// answers demand, until every call is resolved.
+func (w *worker) process(calls []*call) {
+	w.calls = calls
+	w.stack = append(w.stack[:0], span{lo: 0, hi: len(calls)})
+	for len(w.stack) > 0 {
+		sp := w.stack[len(w.stack)-1]
+		w.stack = w.stack[:len(w.stack)-1]
+		w.send(sp)
+	}
+	clear(w.calls)
+	w.calls = nil
+}
+
+// keep reports whether c still has a waiter; a call nobody waits for is
+// resolved with its context's error and not sent.
+func (w *worker) keep(c *call) bool {
+	if c.deduped {
+		followers, dropped := w.s.dedup.removeIfUnwanted(c)
+		if !dropped {
+			return true
+		}
+		err := ctxErrOf(c)
+		w.s.account(c, err, nil)
+		c.resolve(nil, err)
+		for f := followers; f != nil; {
+			next := f.nextFollower
+			f.nextFollower = nil
+			w.s.account(f, err, nil)
+			f.resolve(nil, ctxErrOf(f))
+			f = next
+		}
+		return false
+	}
+	if c.wanted() && c.ctx.Err() == nil {
+		return true
+	}
+	w.s.finish(c, nil, ctxErrOf(c), nil)
+	return false
+}
+
+func ctxErrOf(c *call) error {
+	if err := c.ctx.Err(); err != nil {
+		return ctxError(err)
+	}
+	return context.Canceled
+}
+
+// deadline is the latest deadline among the calls' waiters; ok is false if
+// one of them has none (then the Doer's own timeout bounds the request).
+func (w *worker) deadline(cs []*call) (d time.Time, ok bool) {
+	for _, c := range cs {
+		cd, has := c.ctx.Deadline()
+		if !has {
+			return time.Time{}, false
+		}
+		if c.deduped && w.s.dedup.hasFollowers(c) {
+			// A follower may wait longer than the leader's caller.
+			return time.Time{}, false
+		}
+		if cd.After(d) {
+			d = cd
+		}
+	}
+	return d, true
+}
+
+// send makes one attempt at sp and decides what happens to each call.
+func (w *worker) send(sp span) {
+	s := w.s
+	// Calls nobody waits for any more are not sent (nor re-sent).
+	k := sp.lo
+	for i := sp.lo; i < sp.hi; i++ {
+		if c := w.calls[i]; w.keep(c) {
+			w.calls[k] = c
+			k++
+		}
+	}
+	sp.hi = k
+	cs := w.calls[sp.lo:sp.hi]
+	n := len(cs)
+	if n == 0 {
+		return
+	}
+	if lim := int(s.learned.Load()); lim > 0 && n > lim {
+		w.split(sp, false)
+		return
+	}
+
+	ctx := s.lifeCtx
+	cancel := context.CancelFunc(func() {})
+	if d, ok := w.deadline(cs); ok {
+		ctx, cancel = context.WithDeadline(ctx, d)
+	}
+	base := s.wireIDs.Add(uint64(n)) - uint64(n)
+	idempotent := true
+	w.body = append(w.body[:0], '[')
+	for i, c := range cs {
+		if i > 0 {
+			w.body = append(w.body, ',')
+		}
+		w.body = codec.AppendRequest(w.body, base+uint64(i), c.method, c.params)
+		if c.write && !c.idempotent {
+			idempotent = false
+		}
+	}
+	w.body = append(w.body, ']')
+
+	req, resp := w.req, w.resp
+	req.Reset()
+	resp.Reset()
+	req.Header.SetMethod(fasthttp.MethodPost)
+	req.SetRequestURIBytes(s.endpoint)
+	req.Header.SetContentType("application/json")
+	req.SetBodyRaw(w.body)
+	var opts []fastpool.RequestOption
+	if idempotent {
+		opts = s.idemOpts
+	}
+	start := time.Now()
+	err := s.pool.Do(ctx, req, resp, opts...)
+	elapsed := time.Since(start)
+	ctxErr := ctx.Err()
+	cancel()
+	w.now = s.now()
+	if w.stats != nil {
+		w.stats.batchSent(n, len(w.body), len(resp.Body()), elapsed)
+	}
+
+	if ctxErr != nil && err != nil {
+		// Stop gave up, or every waiter's deadline passed.
+		w.failAll(cs, sp, err, ctxErr)
+		return
+	}
+
+	var status *fastpool.StatusError
+	if err != nil && !errors.As(err, &status) {
+		var reqErr *fastpool.RequestError
+		maybeSent := true
+		if errors.As(err, &reqErr) {
+			maybeSent = reqErr.MaybeSent
+		} else if errors.Is(err, fastpool.ErrPoolExhausted) || errors.Is(err, fastpool.ErrPoolClosed) {
+			maybeSent = false
+		}
+		w.failed(sp, err, failure{retryable: true, maybeSent: maybeSent, transport: true})
+		return
+	}
+	if status != nil && status.StatusCode == http.StatusRequestEntityTooLarge {
+		w.rejected(sp, err)
+		return
+	}
+
+	// 2xx, or an error status whose body may hold JSON-RPC answers.
+	if cap(w.answers) < n {
+		w.answers = make([]answer, n)
+	}
+	ans := w.answers[:n]
+	clear(ans)
+	answered := 0
+	decErr := codec.DecodeBatch(resp.Body(), func(id uint64, result []byte, e *codec.Error) {
+		if id < base || id-base >= uint64(n) || ans[id-base].ok {
+			return // unknown or duplicate id: first answer wins
+		}
+		ans[id-base] = answer{result: result, err: e, ok: true}
+		answered++
+	})
+	var rejected *codec.BatchRejectedError
+	var unmatched *codec.UnmatchedError
+	switch {
+	case errors.As(decErr, &rejected):
+		if status != nil && status.StatusCode >= 500 {
+			// A server error with a JSON-RPC error body for the batch.
+			w.failed(sp, rejected.Err, failure{retryable: true, maybeSent: true, retryAfter: status.RetryAfter})
+			return
+		}
+		w.rejected(sp, rejected.Err)
+		return
+	case errors.As(decErr, &unmatched):
+		var first error = decErr
+		if len(unmatched.Errors) > 0 {
+			first = unmatched.Errors[0]
+		}
+		w.deliver(cs, ans, first)
+		return
+	case errors.Is(decErr, codec.ErrEmptyBatch):
+		w.deliver(cs, ans, nil)
+		return
+	case decErr != nil:
+		if status != nil {
+			w.failed(sp, err, failure{retryable: retryableStatus(status.StatusCode), maybeSent: status.StatusCode != http.StatusTooManyRequests, retryAfter: status.RetryAfter})
+			return
+		}
+		w.failed(sp, decErr, failure{retryable: true, maybeSent: true})
+		return
+	case n > 1 && answered == 1 && ans[0].ok && ans[0].err != nil && isBatchLimit(ans[0].err):
+		// geth: a one-element array with "batch too large" on the first id.
+		w.rejected(sp, ans[0].err)
+		return
+	}
+	w.deliver(cs, ans, nil)
+}
+
+// deliver resolves every call from its answer; unanswered calls fail with
+// the server's unmatched error when it sent one, else *NoResponseError.
+func (w *worker) deliver(cs []*call, ans []answer, unmatched error) {
+	for i, c := range cs {
+		a := ans[i]
+		switch {
+		case a.ok && a.err != nil:
+			w.s.finish(c, nil, a.err, w)
+		case a.ok:
+			w.s.finish(c, a.result, nil, w)
+		case unmatched != nil:
+			w.s.finish(c, nil, unmatched, w)
+		default:
+			w.s.finish(c, nil, &NoResponseError{Method: c.method}, w)
+		}
+	}
+	clear(ans)
+}
+
+// isBatchLimit reports whether a lone error answering a multi-call batch is
+// a whole-batch limit (geth's -32600 "batch too large", providers' limit
+// errors) rather than that call's own failure.
+func isBatchLimit(e *codec.Error) bool {
+	if e.Code == codec.CodeInvalidRequest {
+		return true
+	}
+	m := strings.ToLower(e.Message)
+	return strings.Contains(m, "batch") && (strings.Contains(m, "too large") || strings.Contains(m, "limit") || strings.Contains(m, "too many"))
+}
+
+func retryableStatus(code int) bool {
+	return code == http.StatusTooManyRequests || code >= 500
+}
+
+// rejected handles a batch the server refused as a whole without executing
+// it: split it in halves and learn the limit, or, for a single call, report
+// the server's reason.
+func (w *worker) rejected(sp span, reason error) {
+	n := sp.hi - sp.lo
+	if n > 1 {
+		w.s.learn(n / 2)
+		w.split(sp, true)
+		return
+	}
+	w.s.finish(w.calls[sp.lo], nil, reason, w)
+}
+
+// split pushes both halves of sp; the first half is sent first.
+func (w *worker) split(sp span, count bool) {
+	mid := sp.lo + (sp.hi-sp.lo)/2
+	splits := sp.splits
+	if count {
+		splits++
+		if w.stats != nil {
+			w.stats.splits.Add(1)
+		}
+	}
+	w.stack = append(w.stack,
+		span{lo: mid, hi: sp.hi, attempts: sp.attempts, splits: splits},
+		span{lo: sp.lo, hi: mid, attempts: sp.attempts, splits: splits})
+}
+
+type failure struct {
+	retryable  bool
+	maybeSent  bool // the server may have executed the batch
+	transport  bool // the connection failed (e.g. closed on a large batch)
+	retryAfter time.Duration
+}
+
+// failed handles a batch-level failure: writes that may have run are
+// failed; the rest are split (transport failure of a multi-call batch that
+// reached the server), retried within MaxRetries and the callers'
+// deadlines, or failed with a *BatchError.
+func (w *worker) failed(sp span, cause error, f failure) {
+	s := w.s
+	attempts := sp.attempts + 1
+	if w.stats != nil {
+		w.stats.batchesFailed.Add(1)
+	}
+	if f.maybeSent {
+		k := sp.lo
+		for i := sp.lo; i < sp.hi; i++ {
+			c := w.calls[i]
+			if c.write && !c.idempotent {
+				s.finish(c, nil, &BatchError{Endpoint: string(s.endpoint), Calls: sp.hi - sp.lo, Attempts: attempts, Splits: sp.splits, Err: cause}, w)
+				continue
+			}
+			w.calls[k] = c
+			k++
+		}
+		sp.hi = k
+	}
+	n := sp.hi - sp.lo
+	if n == 0 {
+		return
+	}
+	if f.transport && f.maybeSent && n > 1 {
+		// A server that drops the connection on a large batch: halve it.
+		w.split(sp, true)
+		return
+	}
+	if f.retryable && sp.attempts < s.set.maxRetries {
+		d := s.backoff(sp.attempts, f.retryAfter)
+		if dl, ok := w.deadline(w.calls[sp.lo:sp.hi]); !ok || time.Until(dl) > d {
+			if w.stats != nil {
+				w.stats.retries.Add(1)
+			}
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-s.lifeCtx.Done():
+				t.Stop()
+				w.failAll(w.calls[sp.lo:sp.hi], sp, cause, s.lifeCtx.Err())
+				return
+			}
+			sp.attempts = attempts
+			w.stack = append(w.stack, sp)
+			return
+		}
+	}
+	be := &BatchError{Endpoint: string(s.endpoint), Calls: n, Attempts: attempts, Splits: sp.splits, Err: cause}
+	for _, c := range w.calls[sp.lo:sp.hi] {
+		s.finish(c, nil, be, w)
+	}
+}
+
+// failAll resolves calls after the request context ended: ErrStopped when
+// Stop gave up, else each caller's own context error.
+func (w *worker) failAll(cs []*call, sp span, cause, ctxErr error) {
+	if w.s.lifeCtx.Err() != nil {
+		for _, c := range cs {
+			w.s.finish(c, nil, ErrStopped, w)
+		}
+		return
+	}
+	for _, c := range cs {
+		if err := c.ctx.Err(); err != nil {
+			w.s.finish(c, nil, ctxError(err), w)
+			continue
+		}
+		if d, ok := c.ctx.Deadline(); ok && !time.Now().Before(d) {
+			// The request's own timer for this deadline fired first.
+			w.s.finish(c, nil, ErrTimeout, w)
+			continue
+		}
+		// Only a dedup follower can still wait: the leader's deadline ended.
+		w.s.finish(c, nil, &BatchError{Endpoint: string(w.s.endpoint), Calls: len(cs), Attempts: sp.attempts + 1, Splits: sp.splits, Err: cause}, w)
+	}
+}
+
+// backoff is full-jitter exponential backoff, at least retryAfter.
+func (s *sender) backoff(attempt int, retryAfter time.Duration) time.Duration {
+	d := s.set.retryBackoff << min(attempt, 20)
+	if d > s.set.maxRetryBackoff || d <= 0 {
+		d = s.set.maxRetryBackoff
+	}
+	d = d/2 + rand.N(d/2+1)
+	return max(d, retryAfter)
+}
