@@ -704,3 +704,68 @@ func TestTLSWarmConnectionReusedAfterIdle(t *testing.T) {
 		t.Fatalf("server saw %d connections: the warm one was dropped", conns.Load())
 	}
 }
+
+func TestRetryAfterBeyondMaxRetryDelayIsTheAnswer(t *testing.T) {
+	var hits atomic.Int64
+	srv := startFast(t, func(ctx *fasthttp.RequestCtx) {
+		hits.Add(1)
+		ctx.Response.Header.Set("Retry-After", "3600")
+		ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
+	})
+	p := newPool(t, Config{MaxRetryDelay: time.Second})
+	start := time.Now()
+	_, err := p.Get(context.Background(), srv.URL, nil)
+	var se *StatusError
+	if !errors.As(err, &se) || se.RetryAfter != time.Hour || hits.Load() != 1 {
+		t.Fatalf("got %v after %d hits", err, hits.Load())
+	}
+	if time.Since(start) > 900*time.Millisecond {
+		t.Fatal("waited although Retry-After exceeds MaxRetryDelay")
+	}
+}
+
+// TestEndpointSetRecoversWithoutMonitor: an endpoint marked unhealthy gets a
+// trial request after MaxRetryDelay, and traffic again once it answers.
+func TestEndpointSetRecoversWithoutMonitor(t *testing.T) {
+	var served [2]atomic.Int64
+	var sick atomic.Bool
+	sick.Store(true)
+	a := startFast(t, func(ctx *fasthttp.RequestCtx) { served[0].Add(1) })
+	b := startFast(t, func(ctx *fasthttp.RequestCtx) {
+		served[1].Add(1)
+		if sick.Load() {
+			ctx.SetStatusCode(502)
+		}
+	})
+	p := newPool(t, Config{UnhealthyAfter: 1, MaxRetryDelay: 300 * time.Millisecond, RetryDelay: time.Millisecond})
+	set, err := p.NewEndpointSet(a.URL, b.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func() {
+		t.Helper()
+		if _, _, err := doPost(context.Background(), set, "", nil, WithIdempotent()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 10 {
+		send() // b fails once, is marked unhealthy; the request fails over to a
+	}
+	if served[1].Load() != 1 {
+		t.Fatalf("unhealthy endpoint got %d requests", served[1].Load())
+	}
+	sick.Store(false)
+	time.Sleep(350 * time.Millisecond)
+	for range 20 {
+		send()
+	}
+	if got := served[1].Load(); got < 5 {
+		t.Fatalf("recovered endpoint got %d of 20 requests", got-1)
+	}
+}
+
+func TestHasIdempotent(t *testing.T) {
+	if HasIdempotent() || !HasIdempotent(WithIdempotent()) || !HasIdempotent(RequestOption{}, WithIdempotent()) || HasIdempotent(RequestOption{}) {
+		t.Fatal("HasIdempotent wrong")
+	}
+}

@@ -38,6 +38,10 @@ func applyOptions(opts []RequestOption) requestOptions {
 // else (POST) is re-sent only when it provably never reached the server.
 func WithIdempotent() RequestOption { return RequestOption{set: requestOptions{idempotent: true}} }
 
+// HasIdempotent reports whether opts include WithIdempotent. It lets other
+// Do implementations (in-memory transports in tests) honour the option.
+func HasIdempotent(opts ...RequestOption) bool { return applyOptions(opts).idempotent }
+
 var pastTime = time.Unix(1, 0)
 
 // Do sends req and reads the answer into resp, retrying per Config, within
@@ -152,7 +156,13 @@ func (p *Pool) do(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Res
 			}
 			wait := p.backoff(attempts)
 			if ra := retryAfter(resp, now); ra > 0 {
-				wait = min(ra, p.cfg.MaxRetryDelay)
+				if ra > p.cfg.MaxRetryDelay {
+					// Retrying earlier than the server asked would not honour
+					// it; waiting longer than MaxRetryDelay is not allowed:
+					// the status (with RetryAfter) is the answer.
+					return p.statusError(resp, h, req, attempts, errs, maybeSent)
+				}
+				wait = ra
 			}
 			if set != nil && set.hasOther(lastEP) && !(status == fasthttp.StatusTooManyRequests) {
 				wait = 0 // another endpoint may answer at once
@@ -178,8 +188,8 @@ func (p *Pool) do(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Res
 		}
 		maybeSent = maybeSent || sent
 		errs = append(errs, aerr)
-		if ae != nil && ae.stage != "wait" {
-			h.failed()
+		if ae != nil && ae.stage != "wait" && ctx.Err() == nil {
+			h.failed() // the caller giving up says nothing about the host
 		}
 		if !p.shouldRetry(ctx, aerr, sent, idempotent, attempts) {
 			return &RequestError{Method: string(req.Header.Method()), Host: h.name, Attempts: attempts, Errs: errs, MaybeSent: maybeSent}

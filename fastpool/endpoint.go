@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/valyala/fasthttp"
 )
@@ -74,29 +75,46 @@ func (s *EndpointSet) healthy(ep *endpoint) bool {
 }
 
 // pick returns the healthy endpoint with the fewest requests in flight,
-// avoiding avoid (the one that just failed) when another exists. When every
+// avoiding avoid (the one that just failed) when another exists. An
+// unhealthy endpoint gets one trial request per MaxRetryDelay (it wins the
+// next pick), so recovery is noticed without the monitor. When every
 // endpoint is unhealthy it still picks one: a request is better than none.
 func (s *EndpointSet) pick(avoid *endpoint) *endpoint {
 	n := len(s.eps)
 	if n == 1 {
 		return s.eps[0]
 	}
+	hosts := *s.p.hosts.Load()
 	start := int(s.rr.Add(1)) % n
 	var best *endpoint
-	bestRank := int64(-1)
+	var bestHost *host
+	var now time.Time
+	bestRank := int64(0)
 	for i := range n {
 		ep := s.eps[(start+i)%n]
-		// rank: healthy first, then not the one that just failed, then load.
+		// rank: a due trial first, then healthy, then not the one that just
+		// failed, then fewest in flight.
 		rank := ep.inFlight.Load()
 		if ep == avoid {
 			rank += 1 << 40
 		}
-		if !s.healthy(ep) {
-			rank += 1 << 50
+		h := hosts[ep.key]
+		if h != nil && h.unhealthy.Load() {
+			if now.IsZero() {
+				now = time.Now()
+			}
+			if ep != avoid && h.trialDue(now) {
+				rank = -1
+			} else {
+				rank += 1 << 50
+			}
 		}
 		if best == nil || rank < bestRank {
-			best, bestRank = ep, rank
+			best, bestHost, bestRank = ep, h, rank
 		}
+	}
+	if bestRank == -1 {
+		bestHost.takeTrial(now)
 	}
 	return best
 }

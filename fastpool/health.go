@@ -108,11 +108,14 @@ func (p *Pool) probe(ctx context.Context, h *host) {
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		return // Close, not the host
 	}
+	if errors.Is(err, ErrPoolExhausted) {
+		return // every connection busy: the host is loaded, not sick
+	}
 	if err == nil && resp.StatusCode() < 500 {
 		h.consecFails.Store(0)
 		h.unhealthy.Store(false)
 	} else {
-		h.unhealthy.Store(true)
+		h.markUnhealthy()
 	}
 }
 

@@ -84,6 +84,7 @@ type host struct {
 	inFlight                  atomic.Int64
 	consecFails               atomic.Int32
 	unhealthy                 atomic.Bool
+	unhealthyAt               atomic.Int64 // unix nanos: marked unhealthy, or last trial
 	lastUse                   atomic.Int64 // unix nanos of the last request start
 	created                   time.Time
 

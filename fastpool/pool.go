@@ -212,11 +212,7 @@ func (p *Pool) evictIdleExcept(except *host) bool {
 		h.idle[len(h.idle)-1] = nil
 		h.idle = h.idle[:len(h.idle)-1]
 		h.mu.Unlock()
-		_ = c.nc.Close()
-		h.mu.Lock()
-		h.open--
-		h.mu.Unlock()
-		p.totalOpen.Add(-1)
+		h.closeConn(c) // may wake a waiter of h, which is fair
 		return true
 	}
 	return false

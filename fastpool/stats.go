@@ -117,9 +117,25 @@ func (h *host) succeeded() {
 
 func (h *host) failed() {
 	if int(h.consecFails.Add(1)) >= h.p.cfg.UnhealthyAfter {
+		h.markUnhealthy()
+	}
+}
+
+func (h *host) markUnhealthy() {
+	if !h.unhealthy.Load() {
+		h.unhealthyAt.Store(time.Now().UnixNano())
 		h.unhealthy.Store(true)
 	}
 }
+
+// trialDue reports whether an unhealthy host is due one trial request (at
+// most one per MaxRetryDelay), so endpoint sets notice recovery even without
+// the health monitor; takeTrial records that it was sent.
+func (h *host) trialDue(now time.Time) bool {
+	return now.UnixNano()-h.unhealthyAt.Load() >= int64(h.p.cfg.MaxRetryDelay)
+}
+
+func (h *host) takeTrial(now time.Time) { h.unhealthyAt.Store(now.UnixNano()) }
 
 // hostTotals keeps the counters of hosts dropped by the stale sweep.
 type hostTotals struct {
