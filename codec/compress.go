@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -96,13 +97,14 @@ var (
 		}
 		return d
 	}}
-	// One zstd encoder serves concurrent EncodeAll calls; EncodeAll starts
-	// no goroutines.
+	// One zstd encoder serves concurrent EncodeAll calls with up to
+	// GOMAXPROCS internal encoder states (fewer would make concurrent
+	// Compress calls queue); EncodeAll starts no goroutines.
 	zstdEncoder = sync.OnceValue(func() *zstd.Encoder {
 		e, err := zstd.NewWriter(nil,
 			zstd.WithEncoderLevel(zstd.SpeedDefault),
 			zstd.WithWindowSize(zstdMaxWindow),
-			zstd.WithEncoderConcurrency(1),
+			zstd.WithEncoderConcurrency(runtime.GOMAXPROCS(0)),
 			zstd.WithZeroFrames(true))
 		if err != nil {
 			panic("codec: zstd encoder options: " + err.Error()) // constant options

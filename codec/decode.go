@@ -119,7 +119,7 @@ func (st *decodeState) release() {
 // DecodeBatch never panics on any input and is safe for concurrent use; fn is
 // called on the calling goroutine.
 func DecodeBatch(body []byte, fn func(id uint64, result []byte, err *Error)) error {
-	if len(body) >= maxBodySize {
+	if uint64(len(body)) >= maxBodySize {
 		return malformed(body[:64], 0, "body of 4 GiB or more")
 	}
 	i := skipSpace(body, 0)

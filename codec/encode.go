@@ -33,7 +33,8 @@ var paramsAPI = sonic.Config{
 // JSON-RPC 2.0 requires params to be a structured value: a result that is not
 // a JSON object or array (e.g. a bare string or number), or invalid
 // pre-encoded JSON, is an error wrapping ErrInvalidParams. EncodeParams is
-// safe for concurrent use.
+// safe for concurrent use. AppendParams does the same into a caller's
+// buffer.
 func EncodeParams(v any) ([]byte, error) {
 	var raw []byte
 	switch p := v.(type) {
