@@ -117,8 +117,11 @@ func (st *decodeState) release() {
 // order), so at most a few times the body size even for hostile bodies, and
 // it allocates nothing per call in steady state for success results.
 // DecodeBatch never panics on any input and is safe for concurrent use; fn is
-// called on the calling goroutine.
+// called on the calling goroutine (a nil fn only validates).
 func DecodeBatch(body []byte, fn func(id uint64, result []byte, err *Error)) error {
+	if fn == nil {
+		fn = func(uint64, []byte, *Error) {}
+	}
 	if uint64(len(body)) >= maxBodySize {
 		return malformed(body[:64], 0, "body of 4 GiB or more")
 	}

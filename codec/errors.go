@@ -176,6 +176,9 @@ type UnmatchedError struct {
 
 // Error implements the error interface.
 func (e *UnmatchedError) Error() string {
+	if len(e.Errors) == 0 {
+		return "codec: " + strconv.Itoa(e.Count) + " response elements without usable id"
+	}
 	if e.Count <= 1 {
 		return "codec: 1 response element without usable id: " + e.Errors[0].Error()
 	}
