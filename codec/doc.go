@@ -45,7 +45,7 @@
 //
 //	params, err := codec.EncodeParams(map[string]any{"scope": "acc://example.acme/tokens"})
 //	if err != nil { … }
-//	buf := codec.AppendBatchStart(buf[:0])
+//	buf = codec.AppendBatchStart(buf[:0]) // buf: a pooled []byte reused batch after batch
 //	buf = codec.AppendBatchRequest(buf, 1, "query", params)
 //	buf = codec.AppendBatchRequest(buf, 2, "network-status", nil)
 //	buf = codec.AppendBatchEnd(buf)

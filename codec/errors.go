@@ -19,9 +19,11 @@ const (
 	CodeInvalidParams = -32602
 	// CodeInternalError: internal JSON-RPC error.
 	CodeInternalError = -32603
-	// CodeServerErrorMax and CodeServerErrorMin bound the implementation-defined
-	// server error range -32099..-32000 (inclusive).
+	// CodeServerErrorMax is the upper end (inclusive) of the
+	// implementation-defined server error range -32099..-32000.
 	CodeServerErrorMax = -32000
+	// CodeServerErrorMin is the lower end (inclusive) of the server error
+	// range.
 	CodeServerErrorMin = -32099
 )
 
