@@ -19,7 +19,14 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	// Only the test servers' fasthttp goroutines are ignored: the process-
+	// wide Date-header updater and a stopped server's worker-pool cleaner,
+	// which exits on its own ten seconds later. Every client-side goroutine
+	// (assembler, dispatchers, pool, dialer) must be gone.
+	goleak.VerifyTestMain(m,
+		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.updateServerDate.func1"),
+		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*workerPool).Start.func2"),
+	)
 }
 
 const testEndpoint = "http://127.0.0.1:1/v3"

@@ -89,6 +89,11 @@ type span struct {
 	lo, hi   int
 	attempts int // sends so far of these calls as a group
 	splits   int
+	// probe: these calls are half of a batch whose connection was dropped
+	// even after the Doer's retries; if this size gets through, it is the
+	// endpoint's limit (a server that closes the connection on large
+	// batches says nothing else).
+	probe bool
 }
 
 // worker sends batches. Client runs MaxConcurrentBatches of them; each owns
@@ -273,7 +278,7 @@ func (w *worker) send(sp span) {
 		} else if errors.Is(err, fastpool.ErrPoolExhausted) || errors.Is(err, fastpool.ErrPoolClosed) {
 			maybeSent = false
 		}
-		w.failed(sp, err, failure{retryable: true, maybeSent: maybeSent, transport: true})
+		w.failed(sp, err, failure{retryable: true, maybeSent: maybeSent, transport: true, doerRetried: idempotent})
 		return
 	}
 	if status != nil && status.StatusCode == http.StatusRequestEntityTooLarge {
@@ -328,6 +333,9 @@ func (w *worker) send(sp span) {
 		w.rejected(sp, ans[0].err)
 		return
 	}
+	if sp.probe && answered > 0 {
+		s.learn(n)
+	}
 	w.deliver(cs, ans, nil)
 }
 
@@ -380,6 +388,10 @@ func (w *worker) rejected(sp span, reason error) {
 
 // split pushes both halves of sp; the first half is sent first.
 func (w *worker) split(sp span, count bool) {
+	w.splitProbe(sp, count, false)
+}
+
+func (w *worker) splitProbe(sp span, count, probe bool) {
 	mid := sp.lo + (sp.hi-sp.lo)/2
 	splits := sp.splits
 	if count {
@@ -389,15 +401,18 @@ func (w *worker) split(sp span, count bool) {
 		}
 	}
 	w.stack = append(w.stack,
-		span{lo: mid, hi: sp.hi, attempts: sp.attempts, splits: splits},
-		span{lo: sp.lo, hi: mid, attempts: sp.attempts, splits: splits})
+		span{lo: mid, hi: sp.hi, attempts: sp.attempts, splits: splits, probe: probe},
+		span{lo: sp.lo, hi: mid, attempts: sp.attempts, splits: splits, probe: probe})
 }
 
 type failure struct {
-	retryable  bool
-	maybeSent  bool // the server may have executed the batch
-	transport  bool // the connection failed (e.g. closed on a large batch)
-	retryAfter time.Duration
+	retryable bool
+	maybeSent bool // the server may have executed the batch
+	transport bool // the connection failed (e.g. closed on a large batch)
+	// doerRetried: the Doer was allowed to retry (idempotent batch), so a
+	// transport failure survived several attempts and is no random drop.
+	doerRetried bool
+	retryAfter  time.Duration
 }
 
 // failed handles a batch-level failure: writes that may have run are
@@ -429,7 +444,7 @@ func (w *worker) failed(sp span, cause error, f failure) {
 	}
 	if f.transport && f.maybeSent && n > 1 {
 		// A server that drops the connection on a large batch: halve it.
-		w.split(sp, true)
+		w.splitProbe(sp, true, f.doerRetried)
 		return
 	}
 	if f.retryable && sp.attempts < s.set.maxRetries {

@@ -1,0 +1,421 @@
+package fastbatch
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/batchring/batchring/bench/devnet"
+	"github.com/batchring/batchring/codec"
+	"github.com/batchring/batchring/fastpool"
+)
+
+// startDevnet starts the stand-in node and a pool with short backoffs.
+func startDevnet(t testing.TB, m devnet.Misbehaviour) (*devnet.Server, *fastpool.Pool) {
+	t.Helper()
+	srv, err := devnet.Start(devnet.Config{Seed: 7, Misbehaviour: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := fastpool.New(fastpool.Config{
+		RetryDelay:          time.Millisecond,
+		MaxRetryDelay:       5 * time.Millisecond,
+		HealthCheckInterval: -1,
+		RequestTimeout:      5 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Cleanups run last-in first-out: the client (registered later) stops
+	// before the pool closes and the server goes away.
+	t.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			t.Errorf("devnet close: %v", err)
+		}
+	})
+	t.Cleanup(func() {
+		if err := pool.Close(); err != nil {
+			t.Errorf("pool close: %v", err)
+		}
+	})
+	return srv, pool
+}
+
+func queryParams(scope string) []byte {
+	return fmt.Appendf(nil, `{"query":{"queryType":"default"},"scope":%q}`, scope)
+}
+
+// checkAgainstExpected compares one outcome with the devnet's deterministic
+// answer for the call's own params.
+func checkAgainstExpected(method string, params, res []byte, err error) error {
+	want, wantErr := devnet.Expected("/v3", method, params)
+	var rpcErr *codec.Error
+	switch {
+	case err == nil && wantErr == nil:
+		if !bytes.Equal(res, want) {
+			return fmt.Errorf("%s %s: got answer %.120s, want %.120s", method, params, res, want)
+		}
+	case errors.As(err, &rpcErr) && wantErr != nil:
+		if rpcErr.Code != wantErr.Code || rpcErr.Message != wantErr.Message || !bytes.Equal(rpcErr.Data, wantErr.Data) {
+			return fmt.Errorf("%s %s: got error %v, want %v", method, params, rpcErr, wantErr)
+		}
+	default:
+		return fmt.Errorf("%s %s: got %.80s / %v, want %.80s / %v", method, params, res, err, want, wantErr)
+	}
+	return nil
+}
+
+func TestDevnetEveryCallerGetsTheAnswerToItsOwnParams(t *testing.T) {
+	srv, pool := startDevnet(t, devnet.Misbehaviour{ReorderFraction: 1})
+	c := startClient(t, Config{Endpoint: srv.URL() + "/v3"}, pool)
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := range 16 {
+		wg.Go(func() {
+			for i := range 40 {
+				scope := fmt.Sprintf("acc://g%d-%d.acme/tokens", g, i%7)
+				if i%5 == 0 {
+					scope = fmt.Sprintf("acc://missing-%d.acme", i)
+				}
+				p := queryParams(scope)
+				res, err := c.Submit(context.Background(), "query", p, WithPriority(i%4))
+				if e := checkAgainstExpected("query", p, res, err); e != nil {
+					errs <- e
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
+func TestWholeBatchRejectionIsSplitAndTheLimitLearned(t *testing.T) {
+	for _, style := range []devnet.BatchLimitStyle{devnet.LimitWholeBatch, devnet.LimitGeth, devnet.LimitHTTP413, devnet.LimitClose} {
+		t.Run(style.String(), func(t *testing.T) {
+			srv, pool := startDevnet(t, devnet.Misbehaviour{MaxBatchSize: 10, BatchLimit: style})
+			c := startClient(t, Config{Endpoint: srv.URL() + "/v3", EagerFlush: Off, MaxWait: 10 * time.Millisecond, MaxBatchSize: 64}, pool)
+			reqs := make([]Request, 64)
+			for i := range reqs {
+				reqs[i] = Request{Method: "query", Params: queryParams(fmt.Sprintf("acc://split%d.acme", i))}
+			}
+			res, err := c.SubmitMany(context.Background(), reqs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, r := range res {
+				if e := checkAgainstExpected("query", reqs[i].Params.([]byte), r.Result, r.Err); e != nil {
+					t.Fatal(e)
+				}
+			}
+			st := c.Stats()
+			limit := st.LearnedLimits[srv.URL()+"/v3"]
+			if st.Splits == 0 || limit == 0 || limit > 10 {
+				t.Fatalf("splits %d, learned limit %d (server limit 10)", st.Splits, limit)
+			}
+			// Later batches stay under the learned limit: no more refusals.
+			before := srv.Stats()
+			res, err = c.SubmitMany(context.Background(), reqs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range res {
+				if r.Err != nil {
+					t.Fatal(r.Err)
+				}
+			}
+			after := srv.Stats()
+			if n := after.Injected[devnet.InjectedBatchLimit] - before.Injected[devnet.InjectedBatchLimit]; n != 0 {
+				t.Fatalf("%d batches refused after the limit was learned", n)
+			}
+		})
+	}
+}
+
+func TestSingleCallStillRefusedReportsTheServersReason(t *testing.T) {
+	// A server whose limit is below one call: every batch is refused.
+	srv, pool := startDevnet(t, devnet.Misbehaviour{MaxBatchSize: 1, BatchLimit: devnet.LimitWholeBatch})
+	_ = srv.SetMisbehaviour(devnet.Misbehaviour{MaxBatchSize: 1, BatchLimit: devnet.LimitWholeBatch})
+	// Batches of one element are still arrays; the devnet only refuses
+	// arrays longer than MaxBatchSize, so use a purpose-built answer.
+	d := newMemDoer()
+	d.handle = func(ctx context.Context, reqs []wireReq, resp *fasthttp.Response) error {
+		resp.SetBodyString(`{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"batch limit 0 exceeded"}}`)
+		return nil
+	}
+	c := startClient(t, Config{Endpoint: srv.URL() + "/v3", EagerFlush: Off, MaxWait: 5 * time.Millisecond}, d)
+	_ = pool
+	res, err := c.SubmitMany(context.Background(), []Request{{Method: "query"}, {Method: "query", Params: map[string]int{"x": 1}}, {Method: "status"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		var rpcErr *codec.Error
+		if !errors.As(r.Err, &rpcErr) || rpcErr.Message != "batch limit 0 exceeded" {
+			t.Fatalf("got %v, want the server's own reason", r.Err)
+		}
+	}
+}
+
+// statusServer is a purpose-built HTTP server answering every POST with the
+// given status and body.
+func statusServer(t *testing.T, status int, body func(req []byte) []byte) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		ctx.SetStatusCode(status)
+		ctx.SetContentType("application/json")
+		ctx.SetBody(body(ctx.PostBody()))
+	}}
+	done := make(chan struct{})
+	go func() { defer close(done); _ = s.Serve(ln) }()
+	t.Cleanup(func() { _ = s.Shutdown(); <-done })
+	return "http://" + ln.Addr().String() + "/v3"
+}
+
+func TestHTTP400WithJSONRPCErrorBodyGivesTypedErrors(t *testing.T) {
+	url := statusServer(t, 400, func(req []byte) []byte {
+		var out bytes.Buffer
+		out.WriteByte('[')
+		i := 0
+		_ = codec.DecodeBatch(bytes.ReplaceAll(req, []byte(`"method"`), []byte(`"result"`)), func(id uint64, _ []byte, _ *codec.Error) {
+			if i > 0 {
+				out.WriteByte(',')
+			}
+			i++
+			fmt.Fprintf(&out, `{"jsonrpc":"2.0","id":%d,"error":{"code":-32602,"message":"invalid params"}}`, id)
+		})
+		out.WriteByte(']')
+		return out.Bytes()
+	})
+	pool, err := fastpool.New(fastpool.Config{HealthCheckInterval: -1, MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pool.Close() })
+	c := startClient(t, Config{Endpoint: url}, pool)
+	_, err = c.Submit(context.Background(), "query", map[string]int{"bad": 1})
+	var rpcErr *codec.Error
+	if !errors.As(err, &rpcErr) || rpcErr.Code != codec.CodeInvalidParams {
+		t.Fatalf("got %v, want *codec.Error -32602", err)
+	}
+	var be *BatchError
+	if errors.As(err, &be) {
+		t.Fatalf("a JSON-RPC error surfaced as a batch failure: %v", err)
+	}
+}
+
+func TestJSONRPCClientAgainstDevnet(t *testing.T) {
+	srv, pool := startDevnet(t, devnet.Misbehaviour{ReorderFraction: 1, MaxBatchSize: 3, BatchLimit: devnet.LimitGeth})
+	j, err := NewJSONRPCClient(Config{Endpoint: srv.URL() + "/v3"}, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	var info map[string]any
+	if err := j.Call(context.Background(), "node-info", map[string]any{}, &info); err != nil {
+		t.Fatal(err)
+	}
+	reqs := make([]Request, 8)
+	for i := range reqs {
+		reqs[i] = Request{Method: "query", Params: queryParams(fmt.Sprintf("acc://plain%d.acme", i))}
+	}
+	reqs[3].Params = queryParams("acc://missing.acme")
+	res, err := j.Batch(context.Background(), reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res {
+		if e := checkAgainstExpected("query", reqs[i].Params.([]byte), r.Result, r.Err); e != nil {
+			t.Fatal(e)
+		}
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Batch(context.Background(), reqs); err == nil {
+		t.Fatal("Batch after Close succeeded")
+	}
+}
+
+func TestPrivatePoolIsClosedByStop(t *testing.T) {
+	srv, err := devnet.Start(devnet.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	c, err := New(Config{Endpoint: srv.URL() + "/v3"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := queryParams("acc://private.acme")
+	res, err := c.Submit(context.Background(), "query", p)
+	if e := checkAgainstExpected("query", p, res, err); e != nil {
+		t.Fatal(e)
+	}
+	if err := c.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// goleak in TestMain checks the pool's goroutines are gone.
+}
+
+// TestStorm: 100,000 calls from 64 goroutines with random priorities and
+// cancellations against a devnet that drops connections, answers 5xx and
+// 429, refuses batches over a limit, shuffles and leaves out answers. Every
+// call must end with exactly one outcome, and every success must be the
+// devnet's answer to that call's own params.
+func TestStorm(t *testing.T) {
+	const goroutines = 64
+	calls := 100_000
+	if testing.Short() {
+		calls = 10_000
+	}
+	srv, pool := startDevnet(t, devnet.Misbehaviour{
+		DropBeforeFraction:  0.02,
+		DropAfterFraction:   0.01,
+		ServerErrorFraction: 0.03,
+		RateLimitFraction:   0.02,
+		RetryAfter:          -1,
+		MaxBatchSize:        48,
+		BatchLimit:          devnet.LimitGeth,
+		ReorderFraction:     0.5,
+		MissingFraction:     0.002,
+	})
+	c := startClient(t, Config{
+		Endpoint:             srv.URL() + "/v3",
+		MaxBatchSize:         100,
+		MaxConcurrentBatches: 8,
+		RetryBackoff:         time.Millisecond,
+		MaxRetryBackoff:      5 * time.Millisecond,
+	}, pool)
+
+	var (
+		success, rpcErrors, timeouts, cancels, noResponse, batchErrors atomic.Int64
+		outcomes                                                       atomic.Int64
+	)
+	errs := make(chan error, goroutines)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for g := range goroutines {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(g), 42))
+			n := calls / goroutines
+			if g < calls%goroutines {
+				n++
+			}
+			for i := range n {
+				method := "query"
+				var p []byte
+				switch k := rng.IntN(100); {
+				case k < 70:
+					p = queryParams(fmt.Sprintf("acc://storm%d.acme/tokens", rng.IntN(3000)))
+				case k < 80:
+					p = queryParams(fmt.Sprintf("acc://missing%d.acme", rng.IntN(100)))
+				case k < 90:
+					method = "network-status"
+					p = fmt.Appendf(nil, `{"partition":"bvn%d"}`, rng.IntN(3))
+				default:
+					method = "submit"
+					p = fmt.Appendf(nil, `{"envelope":{"n":"%d-%d"}}`, g, i)
+				}
+				ctx := context.Background()
+				var cancel context.CancelFunc = func() {}
+				switch k := rng.IntN(100); {
+				case k < 3:
+					ctx, cancel = context.WithTimeout(ctx, time.Duration(rng.IntN(3000))*time.Microsecond)
+				case k < 5:
+					ctx, cancel = context.WithCancel(ctx)
+					if rng.IntN(2) == 0 {
+						cancel()
+					} else {
+						time.AfterFunc(time.Duration(rng.IntN(2000))*time.Microsecond, cancel)
+					}
+				}
+				var res []byte
+				var err error
+				if i%4 == 0 {
+					res, err = c.Go(ctx, method, p, WithPriority(rng.IntN(6))).Wait(context.Background())
+				} else {
+					res, err = c.Submit(ctx, method, p, WithPriority(rng.IntN(6)))
+				}
+				cancel()
+				outcomes.Add(1)
+				var rpcErr *codec.Error
+				var be *BatchError
+				switch {
+				case err == nil:
+					success.Add(1)
+					if e := checkAgainstExpected(method, p, res, nil); e != nil {
+						errs <- e
+						return
+					}
+				case errors.As(err, &rpcErr):
+					rpcErrors.Add(1)
+					if e := checkAgainstExpected(method, p, nil, err); e != nil {
+						errs <- e
+						return
+					}
+				case errors.Is(err, ErrTimeout):
+					timeouts.Add(1)
+				case errors.Is(err, context.Canceled):
+					cancels.Add(1)
+				case errors.Is(err, ErrNoResponse):
+					noResponse.Add(1)
+				case errors.As(err, &be):
+					batchErrors.Add(1)
+				default:
+					errs <- fmt.Errorf("unexpected outcome for %s %s: %v", method, p, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := c.WaitForCompletion(ctx); err != nil {
+		t.Fatalf("WaitForCompletion: %v", err)
+	}
+	st := c.Stats()
+	sum := success.Load() + rpcErrors.Load() + timeouts.Load() + cancels.Load() + noResponse.Load() + batchErrors.Load()
+	if outcomes.Load() != int64(calls) || sum != int64(calls) {
+		t.Fatalf("%d outcomes (%d classified) for %d calls", outcomes.Load(), sum, calls)
+	}
+	if st.RequestsSubmitted != st.RequestsCompleted+st.RequestsFailed || st.PendingRequests != 0 {
+		t.Fatalf("client stats do not balance: %+v", st)
+	}
+	if success.Load() < int64(calls)/2 {
+		t.Fatalf("only %d of %d calls succeeded", success.Load(), calls)
+	}
+	t.Logf("%d calls in %v: %d ok, %d rpc errors, %d timeouts, %d cancelled, %d unanswered, %d batch errors; %d batches (p50 %d calls), %d retries, %d splits, learned %v, dedup hits %d",
+		calls, time.Since(start).Round(time.Millisecond), success.Load(), rpcErrors.Load(), timeouts.Load(), cancels.Load(), noResponse.Load(), batchErrors.Load(),
+		st.BatchesSent, st.BatchSizeP50, st.Retries, st.Splits, st.LearnedLimits, st.DedupHits)
+}
