@@ -10,21 +10,38 @@ import (
 // Defaults used for zero Config fields. They are the seed's knobs (the Python
 // SDK's HttpConnectionPool) unless noted.
 const (
-	DefaultMaxConns            = 100
-	DefaultMaxConnsPerHost     = 30
-	DefaultConnectTimeout      = 10 * time.Second
-	DefaultRequestTimeout      = 30 * time.Second
-	DefaultKeepAliveTimeout    = 30 * time.Second
-	DefaultMaxRetries          = 3
-	DefaultRetryDelay          = time.Second
-	DefaultMaxRetryDelay       = 30 * time.Second
+	// DefaultMaxConns is the default Config.MaxConns.
+	DefaultMaxConns = 100
+	// DefaultMaxConnsPerHost is the default Config.MaxConnsPerHost.
+	DefaultMaxConnsPerHost = 30
+	// DefaultConnectTimeout is the default Config.ConnectTimeout.
+	DefaultConnectTimeout = 10 * time.Second
+	// DefaultRequestTimeout is the default Config.RequestTimeout.
+	DefaultRequestTimeout = 30 * time.Second
+	// DefaultKeepAliveTimeout is the default Config.KeepAliveTimeout.
+	DefaultKeepAliveTimeout = 30 * time.Second
+	// DefaultMaxRetries is the default Config.MaxRetries.
+	DefaultMaxRetries = 3
+	// DefaultRetryDelay is the default Config.RetryDelay.
+	DefaultRetryDelay = time.Second
+	// DefaultMaxRetryDelay is the default Config.MaxRetryDelay (not in the
+	// seed, which did not cap its backoff).
+	DefaultMaxRetryDelay = 30 * time.Second
+	// DefaultHealthCheckInterval is the default Config.HealthCheckInterval.
 	DefaultHealthCheckInterval = 60 * time.Second
-	DefaultMaxIdleTime         = 300 * time.Second
+	// DefaultMaxIdleTime is the default Config.MaxIdleTime.
+	DefaultMaxIdleTime = 300 * time.Second
+	// DefaultMaxResponseBodySize is the default Config.MaxResponseBodySize:
+	// 32 MiB, far above a 200-call batch of 7 KB answers.
 	DefaultMaxResponseBodySize = 32 << 20
-	DefaultUnhealthyAfter      = 3
-	DefaultHealthCheckPath     = "/"
-	DefaultHealthCheckMethod   = "GET"
-	DefaultUserAgent           = "batchring-fastpool/1"
+	// DefaultUnhealthyAfter is the default Config.UnhealthyAfter.
+	DefaultUnhealthyAfter = 3
+	// DefaultHealthCheckPath is the default Config.HealthCheckPath.
+	DefaultHealthCheckPath = "/"
+	// DefaultHealthCheckMethod is the default Config.HealthCheckMethod.
+	DefaultHealthCheckMethod = "GET"
+	// DefaultUserAgent is the default Config.UserAgent.
+	DefaultUserAgent = "batchring-fastpool/1"
 )
 
 // Config configures a Pool. The zero value is valid: every zero field means
