@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -180,5 +181,39 @@ func TestDecompressBombIsBounded(t *testing.T) {
 				t.Fatalf("allocated %d bytes for a %d-byte limit", alloc, limit)
 			}
 		})
+	}
+}
+
+// Pooled encoders and decoders shared by many goroutines: every round trip
+// gives back exactly its own input (under -race this also checks the pools
+// hand out private state).
+func TestCompressConcurrent(t *testing.T) {
+	body := benchResponseBody()
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		go func() {
+			enc := []string{EncodingGzip, EncodingZstd}[g%2]
+			var c, d []byte
+			for i := 0; i < 30; i++ {
+				in := append([]byte(strconv.Itoa(g*1000+i)), body[:len(body)/(1+i%4)]...)
+				var err error
+				if c, err = Compress(c[:0], in, enc); err == nil {
+					d, err = Decompress(d[:0], c, enc, len(in))
+				}
+				if err == nil && !bytes.Equal(d, in) {
+					err = errors.New(enc + ": round trip returned another goroutine's or a corrupted body")
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
 	}
 }
