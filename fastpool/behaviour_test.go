@@ -769,3 +769,43 @@ func TestHasIdempotent(t *testing.T) {
 		t.Fatal("HasIdempotent wrong")
 	}
 }
+
+func TestHeadAnd204KeepNoStaleBody(t *testing.T) {
+	srv := startFast(t, func(ctx *fasthttp.RequestCtx) {
+		switch string(ctx.Path()) {
+		case "/empty":
+			ctx.SetStatusCode(fasthttp.StatusNoContent)
+		default:
+			ctx.SetBodyString("full body")
+		}
+	})
+	p := newPool(t, Config{})
+	req := fasthttp.AcquireRequest()
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI(srv.URL + "/full")
+	if err := p.Do(context.Background(), req, resp); err != nil || string(resp.Body()) != "full body" {
+		t.Fatalf("%q %v", resp.Body(), err)
+	}
+	req.SetRequestURI(srv.URL + "/empty")
+	if err := p.Do(context.Background(), req, resp); err != nil || len(resp.Body()) != 0 || resp.StatusCode() != 204 {
+		t.Fatalf("204 kept %q (%v)", resp.Body(), err)
+	}
+	// HEAD: the answer carries Content-Length but no body; reading one would
+	// hang until the deadline.
+	req.Header.SetMethod(fasthttp.MethodHead)
+	req.SetRequestURI(srv.URL + "/full")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := p.Do(ctx, req, resp); err != nil || len(resp.Body()) != 0 {
+		t.Fatalf("HEAD: %q %v", resp.Body(), err)
+	}
+	req.Header.SetMethod(fasthttp.MethodGet)
+	if err := p.Do(ctx, req, resp); err != nil || string(resp.Body()) != "full body" {
+		t.Fatalf("GET after HEAD on the same connection: %q %v", resp.Body(), err)
+	}
+	if n := p.ActiveConnections(); n != 1 {
+		t.Fatalf("%d connections: one was broken", n)
+	}
+}

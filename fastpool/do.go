@@ -176,7 +176,9 @@ func (p *Pool) do(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Res
 				return &RequestError{Method: string(req.Header.Method()), Host: h.name, Attempts: attempts,
 					Errs: append(errs, &StatusError{StatusCode: status, Method: string(req.Header.Method()), Host: h.name, Attempts: attempts}, werr), MaybeSent: true}
 			}
-			maybeSent = true
+			if status != fasthttp.StatusTooManyRequests {
+				maybeSent = true // a 429 was refused unprocessed (RFC 6585)
+			}
 			errs = append(errs, &StatusError{StatusCode: status, Method: string(req.Header.Method()), Host: h.name, Attempts: attempts})
 			continue
 		}
@@ -343,7 +345,15 @@ func (p *Pool) roundTrip(ctx context.Context, h *host, req *fasthttp.Request, re
 		h.closeConn(c)
 		return &attemptError{stage: "write", reused: reused, maybeSent: c.written > 0, err: mapTimeout(ctx, deadline, err)}
 	}
+	// Like fasthttp's own transport: start from a clean response (a 204 must
+	// not keep the previous body), keep the caller's SkipBody, skip the body
+	// of a HEAD answer, and never stream (the connection goes back to the
+	// pool when this returns).
+	skipBody := resp.SkipBody || req.Header.IsHead()
+	resp.Reset()
+	resp.SkipBody = skipBody
 	err = resp.ReadLimitBody(c.br, p.cfg.MaxResponseBodySize)
+	resp.SkipBody = skipBody && !req.Header.IsHead()
 	if err != nil {
 		interrupted()
 		h.closeConn(c)

@@ -184,6 +184,11 @@ func (h *host) acquire(ctx context.Context, now, deadline time.Time) (c *conn, r
 				continue
 			}
 			h.mu.Lock()
+			if h.dead || p.closed.Load() {
+				// Close ran while the lock was free: don't wait unwoken.
+				h.mu.Unlock()
+				continue
+			}
 		}
 		if w == nil {
 			w = &waiter{ch: make(chan *conn, 1)}
