@@ -62,8 +62,11 @@ type Config struct {
 	// Do call, retries and backoff included, is bounded only by the context.
 	// Default 30s.
 	RequestTimeout time.Duration
-	// KeepAliveTimeout is how long an idle keep-alive connection is kept
-	// before it is closed. Default 30s.
+	// KeepAliveTimeout is how long an idle keep-alive connection is kept:
+	// an older one is never reused (checked when a request picks it) and is
+	// closed by the monitor started with Start. Default 30s. Connections
+	// idle over a second are also peeked at before reuse, so one the server
+	// closed is dropped instead of carrying a request.
 	KeepAliveTimeout time.Duration
 	// DisableTCPNoDelay turns Nagle's algorithm back on. Default false:
 	// TCP_NODELAY is set on every connection (the seed's TCPNoDelay=true).
