@@ -151,8 +151,8 @@ func (h *Histogram) MarshalJSON() ([]byte, error) {
 // Limits on a decoded histogram's geometry, so a hostile result file cannot
 // make the reader allocate gigabytes.
 const (
-	maxDecodedDigits  = 4
-	maxDecodedHighest = int64(1) << 42 // µs: about 50 days
+	maxDecodedDigits  = 3
+	maxDecodedHighest = int64(1) << 36 // µs: about 19 hours
 )
 
 // UnmarshalJSON decodes a compressed base64 histogram after checking its

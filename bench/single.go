@@ -1,0 +1,173 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/batchring/batchring/codec"
+	"github.com/batchring/batchring/fastpool"
+	"github.com/valyala/fasthttp"
+)
+
+// Defaults of SingleConfig.
+const (
+	// DefaultConnections is the connection limit when Connections is 0.
+	DefaultConnections = 16
+	// DefaultCallTimeout bounds one HTTP request when Timeout is 0.
+	DefaultCallTimeout = 10 * time.Second
+)
+
+// ErrNoURL is returned by NewSingleCaller and NewBatchCaller without a URL.
+var ErrNoURL = errors.New("bench: no target URL")
+
+// SingleConfig configures a SingleCaller. The zero value needs only URL.
+type SingleConfig struct {
+	// URL is the JSON-RPC endpoint, e.g. "http://127.0.0.1:26660/v3".
+	// Required.
+	URL string
+	// Connections caps the keep-alive connections to the target. Default 16.
+	Connections int
+	// Timeout bounds one request (write and whole response). Default 10s.
+	Timeout time.Duration
+	// Retries is how many times a failed request is re-sent (transport
+	// errors before sending, 429, 502/503/504) by fastpool. Default 0: a
+	// load generator reports what the server did instead of hiding it; the
+	// engine itself pauses after a 429 as the server asks.
+	Retries int
+}
+
+// Validate reports the first field out of range.
+func (c SingleConfig) Validate() error {
+	switch {
+	case c.URL == "":
+		return ErrNoURL
+	case c.Connections < 0 || c.Connections > 100_000:
+		return fmt.Errorf("%w: Connections %d: want 0 (default 16) up to 100000", ErrBadConfig, c.Connections)
+	case c.Timeout < 0:
+		return fmt.Errorf("%w: Timeout %v: want ≥ 0", ErrBadConfig, c.Timeout)
+	case c.Retries < 0 || c.Retries > 100:
+		return fmt.Errorf("%w: Retries %d: want 0 up to 100", ErrBadConfig, c.Retries)
+	}
+	return nil
+}
+
+// SingleCaller sends every call as its own HTTP request (one JSON-RPC
+// request object per POST) through a fastpool.Pool. It is safe for
+// concurrent use; Close it when done.
+type SingleCaller struct {
+	url      string
+	pool     *fastpool.Pool
+	requests atomic.Int64
+	nextID   atomic.Uint64
+	slots    sync.Pool // *singleSlot
+}
+
+// singleSlot is the per-call state, pooled so a call allocates nothing in
+// steady state.
+type singleSlot struct {
+	req    fasthttp.Request
+	resp   fasthttp.Response
+	body   []byte
+	id     uint64
+	seen   bool
+	rpcErr *codec.Error
+	decode func(id uint64, result []byte, err *codec.Error)
+}
+
+// NewSingleCaller builds a SingleCaller with its own connection pool.
+func NewSingleCaller(cfg SingleConfig) (*SingleCaller, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	conns := cfg.Connections
+	if conns == 0 {
+		conns = DefaultConnections
+	}
+	timeout := cfg.Timeout
+	if timeout == 0 {
+		timeout = DefaultCallTimeout
+	}
+	retries := cfg.Retries
+	if retries == 0 {
+		retries = -1 // fastpool: negative disables retries
+	}
+	pool, err := fastpool.New(fastpool.Config{
+		MaxConns:            conns,
+		MaxConnsPerHost:     conns,
+		ConnectTimeout:      min(timeout, 10*time.Second),
+		RequestTimeout:      timeout,
+		MaxRetries:          retries,
+		RetryDelay:          50 * time.Millisecond,
+		HealthCheckInterval: -1,
+		UserAgent:           "batchring-loadgen/1",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bench: single caller: %w", err)
+	}
+	c := &SingleCaller{url: cfg.URL, pool: pool}
+	c.slots.New = func() any {
+		s := &singleSlot{}
+		s.req.Header.SetMethod(fasthttp.MethodPost)
+		s.req.Header.SetContentType("application/json")
+		s.req.SetRequestURI(c.url)
+		s.decode = func(id uint64, _ []byte, err *codec.Error) {
+			if id == s.id {
+				s.seen = true
+				s.rpcErr = err
+			}
+		}
+		return s
+	}
+	return c, nil
+}
+
+// Call sends op as one JSON-RPC request and reads its answer. It returns
+// nil for a result, the server's *codec.Error for an error object (also when
+// it came with an HTTP 4xx/5xx status), a *fastpool.StatusError for another
+// non-2xx status, or the transport error.
+func (c *SingleCaller) Call(ctx context.Context, op *Op) error {
+	s := c.slots.Get().(*singleSlot)
+	s.id = c.nextID.Add(1)
+	s.seen, s.rpcErr = false, nil
+	s.body = codec.AppendRequest(s.body[:0], s.id, op.Method, op.Params)
+	s.req.SetBodyRaw(s.body)
+	c.requests.Add(1)
+	err := c.pool.Do(ctx, &s.req, &s.resp)
+	var se *fastpool.StatusError
+	if err == nil || errors.As(err, &se) {
+		// A JSON-RPC server may answer a failing call with HTTP 400/500 and
+		// an error object in the body: report the server's error.
+		derr := codec.DecodeBatch(s.resp.Body(), s.decode)
+		var rej *codec.BatchRejectedError
+		switch {
+		case errors.As(derr, &rej):
+			if err == nil || rej.HasID {
+				err = rej.Err
+			}
+		case derr != nil:
+			if err == nil {
+				err = fmt.Errorf("bench: %s: %w", op.Method, derr)
+			}
+		case s.rpcErr != nil:
+			err = s.rpcErr
+		case !s.seen && err == nil:
+			err = fmt.Errorf("bench: %s: %w", op.Method, errNoAnswer)
+		}
+	}
+	s.resp.Reset()
+	c.slots.Put(s)
+	return err
+}
+
+// errNoAnswer is a 2xx answer that does not answer the call's id.
+var errNoAnswer = errors.New("answer does not carry the call's id")
+
+// Requests returns the HTTP requests sent so far.
+func (c *SingleCaller) Requests() int64 { return c.requests.Load() }
+
+// Close closes the connection pool. Calls in flight finish first.
+func (c *SingleCaller) Close() error { return c.pool.Close() }

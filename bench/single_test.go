@@ -1,0 +1,183 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/batchring/batchring/bench/devnet"
+	"github.com/batchring/batchring/codec"
+	"github.com/batchring/batchring/fastpool"
+)
+
+func startDevnet(t *testing.T, m devnet.Misbehaviour) *devnet.Server {
+	t.Helper()
+	s, err := devnet.Start(devnet.Config{Misbehaviour: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func newSingle(t *testing.T, url string, conns int) *SingleCaller {
+	t.Helper()
+	c, err := NewSingleCaller(SingleConfig{URL: url, Connections: conns, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func TestSingleCallerOutcomes(t *testing.T) {
+	s := startDevnet(t, devnet.Misbehaviour{})
+	c := newSingle(t, s.URL()+"/v3", 2)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		op   Op
+		kind string
+	}{
+		{"existing account answers a result", Op{Method: "query", Params: []byte(`{"scope":"acc://dn.acme","query":{"queryType":"default"}}`)}, ""},
+		{"missing account is the protocol's not found", Op{Method: "query", Params: []byte(`{"scope":"acc://missing.example"}`)}, "rpc -33404"},
+		{"unknown method", Op{Method: "no-such-method", Params: []byte(`{}`)}, "rpc -32601"},
+		{"no params", Op{Method: "node-info"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := c.Call(ctx, &tc.op)
+			if tc.kind == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			var rpc *codec.Error
+			if !errors.As(err, &rpc) {
+				t.Fatalf("err %v (%T), want *codec.Error", err, err)
+			}
+			if got := Classify(err).Kind; got != tc.kind {
+				t.Fatalf("kind %q, want %q", got, tc.kind)
+			}
+		})
+	}
+	if c.Requests() != 4 {
+		t.Fatalf("requests %d, want 4", c.Requests())
+	}
+}
+
+func TestSingleCallerHTTPErrorsAndThrottling(t *testing.T) {
+	s := startDevnet(t, devnet.Misbehaviour{RateLimitFraction: 1, RetryAfter: time.Second})
+	c := newSingle(t, s.URL()+"/v3", 2)
+	op := &Op{Method: "node-info", Params: []byte(`{}`)}
+	err := c.Call(context.Background(), op)
+	var se *fastpool.StatusError
+	if !errors.As(err, &se) || se.StatusCode != 429 {
+		t.Fatalf("err %v, want a 429 StatusError", err)
+	}
+	out := Classify(err)
+	if out.Kind != "http 429" || !out.Throttled || out.RetryAfter != time.Second {
+		t.Fatalf("outcome %+v", out)
+	}
+	if st := s.Stats(); st.Requests != 1 {
+		t.Fatalf("server saw %d requests: a load generator must not retry by itself", st.Requests)
+	}
+
+	if err := s.SetMisbehaviour(devnet.Misbehaviour{ServerErrorFraction: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if k := Classify(c.Call(context.Background(), op)).Kind; k != "http 500" && k != "http 502" && k != "http 503" {
+		t.Fatalf("kind %q, want a 5xx", k)
+	}
+}
+
+// closedPortURL returns a loopback URL where nothing listens.
+func closedPortURL(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String() + "/v3"
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return url
+}
+
+func TestSingleCallerUnreachable(t *testing.T) {
+	c := newSingle(t, closedPortURL(t), 1)
+	err := c.Call(context.Background(), &Op{Method: "node-info"})
+	if err == nil || Classify(err).Kind != KindTransport {
+		t.Fatalf("err %v kind %q, want transport", err, Classify(err).Kind)
+	}
+}
+
+func TestSingleCallerTimeout(t *testing.T) {
+	s := startDevnet(t, devnet.Misbehaviour{})
+	c := newSingle(t, s.URL()+"/v3", 1)
+	s.Stall(2 * time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	err := c.Call(ctx, &Op{Method: "node-info"})
+	if k := Classify(err).Kind; k != KindTimeout {
+		t.Fatalf("err %v kind %q, want timeout", err, k)
+	}
+}
+
+func TestSingleCallerConfig(t *testing.T) {
+	if _, err := NewSingleCaller(SingleConfig{}); !errors.Is(err, ErrNoURL) {
+		t.Fatalf("no URL: %v", err)
+	}
+	if _, err := NewSingleCaller(SingleConfig{URL: "http://127.0.0.1:1/v3", Connections: -1}); !errors.Is(err, ErrBadConfig) {
+		t.Fatalf("negative connections: %v", err)
+	}
+}
+
+// TestStallShowsInOpenLoopOnly is the honesty test: the same 1-second stall of
+// the server in the middle of a run dominates the open loop's p99, measured
+// from intended send times as wrk2 does, while a closed loop, whose few
+// workers simply wait and send nothing during the stall, reports a p99 that
+// hides it (coordinated omission).
+func TestStallShowsInOpenLoopOnly(t *testing.T) {
+	s := startDevnet(t, devnet.Misbehaviour{})
+	load, err := BuiltinMix("v3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	measure := func(cfg Config) *Result {
+		c := newSingle(t, s.URL()+"/v3", 8)
+		stalled := time.AfterFunc(cfg.WarmUp+time.Second, func() { s.Stall(time.Second) })
+		defer stalled.Stop()
+		res, err := Run(context.Background(), cfg, load, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Errors != 0 {
+			t.Fatalf("%s: %d errors %v", cfg.Label, res.Errors, res.ErrorsByKind)
+		}
+		return res
+	}
+	open := measure(Config{Label: "open", Rate: 200, Duration: 3 * time.Second, WarmUp: 200 * time.Millisecond, Timeout: 5 * time.Second})
+	closed := measure(Config{Label: "closed", Workers: 4, Duration: 3 * time.Second, WarmUp: 200 * time.Millisecond, Timeout: 5 * time.Second})
+	t.Logf("open:   %d calls p50 %v p99 %v max %v", open.Calls, open.Latency.Quantile(50), open.Latency.Quantile(99), open.Latency.Max())
+	t.Logf("closed: %d calls p50 %v p99 %v max %v", closed.Calls, closed.Latency.Quantile(50), closed.Latency.Quantile(99), closed.Latency.Max())
+
+	// About a third of the open loop's calls were due during the stall; the
+	// first of them waited the whole second.
+	if p99 := open.Latency.Quantile(99); p99 < 800*time.Millisecond {
+		t.Errorf("open loop p99 %v: the 1 s stall is hidden", p99)
+	}
+	if mx := open.Latency.Max(); mx < 900*time.Millisecond {
+		t.Errorf("open loop max %v: the 1 s stall is hidden", mx)
+	}
+	// The closed loop saw the stall in only its 4 in-flight calls.
+	if mx := closed.Latency.Max(); mx < 900*time.Millisecond {
+		t.Errorf("closed loop max %v: its in-flight calls did wait out the stall", mx)
+	}
+	if p99 := closed.Latency.Quantile(99); p99 > 250*time.Millisecond {
+		t.Errorf("closed loop p99 %v: expected the closed loop to hide the stall", p99)
+	}
+}
