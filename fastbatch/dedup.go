@@ -82,19 +82,15 @@ func (t *dedupTable) remove(leader *call) *call {
 	return f
 }
 
-// removeIfUnwanted removes leader only if neither it nor any follower still
-// waits; it returns the followers (all abandoned) and true in that case.
-// Deciding under the shard lock means no new follower can join a leader
-// that is being dropped.
-func (t *dedupTable) removeIfUnwanted(leader *call) (*call, bool) {
+// dropIfNoFollowerWaits removes leader, whose own caller is gone, unless a
+// follower still waits; it returns the followers (none waiting) and true
+// when it removed it. Deciding under the shard lock means no new follower
+// can join a leader that is being dropped.
+func (t *dedupTable) dropIfNoFollowerWaits(leader *call) (*call, bool) {
 	s := t.shard(leader.hash)
 	s.mu.Lock()
-	if leader.wanted() {
-		s.mu.Unlock()
-		return nil, false
-	}
 	for f := leader.followers; f != nil; f = f.nextFollower {
-		if f.wanted() {
+		if f.wanted() && f.ctx.Err() == nil {
 			s.mu.Unlock()
 			return nil, false
 		}
@@ -125,22 +121,6 @@ func (t *dedupTable) unlink(s *dedupShard, leader *call) {
 	}
 	leader.chainNext = nil
 	s.size--
-}
-
-// anyWanted reports whether leader or one of its followers still waits.
-func (t *dedupTable) anyWanted(leader *call) bool {
-	if leader.wanted() {
-		return true
-	}
-	s := t.shard(leader.hash)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for f := leader.followers; f != nil; f = f.nextFollower {
-		if f.wanted() {
-			return true
-		}
-	}
-	return false
 }
 
 // size returns the number of leaders in flight.

@@ -72,7 +72,7 @@ func (s *sender) account(c *call, err error, w *worker) {
 		s.counters.add(c, ctrFailed, 1)
 	}
 	if w != nil && w.stats != nil {
-		w.stats.recordLatency(w.now - c.enqueued)
+		w.latencies = append(w.latencies, w.now-c.enqueued)
 	}
 }
 
@@ -111,6 +111,8 @@ type worker struct {
 	stack   []span
 	answers []answer
 	now     int64
+	// latencies are recorded into stats once per batch, under one lock.
+	latencies []int64
 }
 
 func newWorker(s *sender, stats *workerStats) *worker {
@@ -146,32 +148,39 @@ func (w *worker) process(calls []*call) {
 	}
 	clear(w.calls)
 	w.calls = nil
+	if w.stats != nil && len(w.latencies) > 0 {
+		w.stats.recordLatencies(w.latencies)
+		w.latencies = w.latencies[:0]
+	}
 }
 
 // keep reports whether c still has a waiter; a call nobody waits for is
 // resolved with its context's error and not sent.
 func (w *worker) keep(c *call) bool {
-	if c.deduped {
-		followers, dropped := w.s.dedup.removeIfUnwanted(c)
-		if !dropped {
-			return true
-		}
-		err := ctxErrOf(c)
-		w.s.account(c, err, nil)
-		c.resolve(nil, err)
-		for f := followers; f != nil; {
-			next := f.nextFollower
-			f.nextFollower = nil
-			w.s.account(f, err, nil)
-			f.resolve(nil, ctxErrOf(f))
-			f = next
-		}
-		return false
-	}
 	if c.wanted() && c.ctx.Err() == nil {
 		return true
 	}
-	w.s.finish(c, nil, ctxErrOf(c), nil)
+	if !c.deduped {
+		w.s.finish(c, nil, ctxErrOf(c), nil)
+		return false
+	}
+	// A dedup leader whose own caller is gone is still sent while one of
+	// its followers waits.
+	followers, dropped := w.s.dedup.dropIfNoFollowerWaits(c)
+	if !dropped {
+		return true
+	}
+	err := ctxErrOf(c)
+	w.s.account(c, err, nil)
+	c.resolve(nil, err)
+	for f := followers; f != nil; {
+		next := f.nextFollower
+		f.nextFollower = nil
+		ferr := ctxErrOf(f)
+		w.s.account(f, ferr, nil)
+		f.resolve(nil, ferr)
+		f = next
+	}
 	return false
 }
 
@@ -270,7 +279,10 @@ func (w *worker) send(sp span) {
 	}
 
 	var status *fastpool.StatusError
-	if err != nil && !errors.As(err, &status) {
+	if err != nil {
+		status = asError[*fastpool.StatusError](err)
+	}
+	if err != nil && status == nil {
 		var reqErr *fastpool.RequestError
 		maybeSent := true
 		if errors.As(err, &reqErr) {
@@ -302,8 +314,12 @@ func (w *worker) send(sp span) {
 	})
 	var rejected *codec.BatchRejectedError
 	var unmatched *codec.UnmatchedError
+	if decErr != nil {
+		rejected = asError[*codec.BatchRejectedError](decErr)
+		unmatched = asError[*codec.UnmatchedError](decErr)
+	}
 	switch {
-	case errors.As(decErr, &rejected):
+	case rejected != nil:
 		if status != nil && status.StatusCode >= 500 {
 			// A server error with a JSON-RPC error body for the batch.
 			w.failed(sp, rejected.Err, failure{retryable: true, maybeSent: true, retryAfter: status.RetryAfter})
@@ -311,7 +327,7 @@ func (w *worker) send(sp span) {
 		}
 		w.rejected(sp, rejected.Err)
 		return
-	case errors.As(decErr, &unmatched):
+	case unmatched != nil:
 		var first error = decErr
 		if len(unmatched.Errors) > 0 {
 			first = unmatched.Errors[0]
@@ -504,4 +520,12 @@ func (s *sender) backoff(attempt int, retryAfter time.Duration) time.Duration {
 	}
 	d = d/2 + rand.N(d/2+1)
 	return max(d, retryAfter)
+}
+
+// asError is errors.As returning the match; kept out of line so the target
+// variable escapes only on the error path.
+func asError[T error](err error) T {
+	var target T
+	errors.As(err, &target)
+	return target
 }

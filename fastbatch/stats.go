@@ -91,10 +91,11 @@ func (w *workerStats) batchSent(calls, sent, received int, d time.Duration) {
 	w.mu.Unlock()
 }
 
-func (w *workerStats) recordLatency(nanos int64) {
-	us := max(nanos/1000, 1)
+func (w *workerStats) recordLatencies(nanos []int64) {
 	w.mu.Lock()
-	_ = w.latency.RecordValue(min(us, latencyMaxMicros))
+	for _, n := range nanos {
+		_ = w.latency.RecordValue(min(max(n/1000, 1), latencyMaxMicros))
+	}
 	w.mu.Unlock()
 }
 
