@@ -1,0 +1,57 @@
+//go:build !race
+
+package fastbatch
+
+import (
+	"context"
+	"testing"
+)
+
+// TestSubmitAllocatesOnlyTheCallersResult: in the steady state a call costs
+// one allocation, the result copy the caller owns. Calls, batches, request
+// and response objects, buffers and decoder scratch are all reused.
+func TestSubmitAllocatesOnlyTheCallersResult(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"dedup on", Config{}},
+		{"dedup off", Config{Dedup: Off}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := startClient(t, tc.cfg, &instantDoer{})
+			var params any = []byte(`{"scope":"acc://alloc.acme/tokens"}`)
+			ctx := context.Background()
+			submit := func() {
+				if _, err := c.Submit(ctx, "query", params); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for range 1000 { // warm the pools
+				submit()
+			}
+			if n := testing.AllocsPerRun(2000, submit); n > 1 {
+				t.Fatalf("%.2f allocations per Submit, want ≤ 1", n)
+			}
+		})
+	}
+}
+
+// TestFutureAllocations documents Go's cost: the Future (with its channel)
+// and the result copy.
+func TestFutureAllocations(t *testing.T) {
+	c := startClient(t, Config{}, &instantDoer{})
+	var params any = []byte(`{"scope":"acc://alloc.acme/tokens"}`)
+	ctx := context.Background()
+	run := func() {
+		if _, err := c.Go(ctx, "query", params).Wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 1000 {
+		run()
+	}
+	if n := testing.AllocsPerRun(2000, run); n > 3 {
+		t.Fatalf("%.2f allocations per Go+Wait, want ≤ 3", n)
+	}
+}
