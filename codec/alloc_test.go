@@ -102,3 +102,26 @@ func TestAppendParamsStructAllocations(t *testing.T) {
 		t.Fatalf("got %s", buf)
 	}
 }
+
+// Generic map params: EncodeParams allocates only its result, AppendParams
+// into a reused buffer nothing.
+func TestGenericParamsAllocations(t *testing.T) {
+	params := map[string]any{"scope": "acc://example.acme/tokens", "query": map[string]any{"queryType": "default", "expand": true, "range": []any{1, 2.5}}}
+	EncodeParams(params) // warm the scratch pool
+	if allocs := testing.AllocsPerRun(100, func() {
+		if _, err := EncodeParams(params); err != nil {
+			t.Fatal(err)
+		}
+	}); allocs > 1 {
+		t.Fatalf("EncodeParams: %v allocs, want ≤ 1", allocs)
+	}
+	buf := make([]byte, 0, 512)
+	if allocs := testing.AllocsPerRun(100, func() {
+		var err error
+		if buf, err = AppendParams(buf[:0], params); err != nil {
+			t.Fatal(err)
+		}
+	}); allocs != 0 {
+		t.Fatalf("AppendParams: %v allocs, want 0", allocs)
+	}
+}

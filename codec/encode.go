@@ -3,6 +3,7 @@ package codec
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"unicode/utf8"
@@ -44,6 +45,25 @@ func EncodeParams(v any) ([]byte, error) {
 		raw = p
 	case []byte:
 		raw = p
+	case map[string]any, []any, map[string]string:
+		sp := scratchBufs.Get().(*[]byte)
+		out, ok := appendGeneric((*sp)[:0], v, 0)
+		var enc []byte
+		if ok {
+			enc = slices.Clone(out)
+		}
+		if cap(out) <= maxScratchBuf {
+			*sp = out[:0]
+			scratchBufs.Put(sp)
+		}
+		if ok {
+			return checkParams(enc, false)
+		}
+		b, err := paramsAPI.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalidParams, err)
+		}
+		return checkParams(b, false)
 	default:
 		b, err := paramsAPI.Marshal(v)
 		if err != nil {
@@ -76,6 +96,12 @@ func AppendParams(dst []byte, v any) ([]byte, error) {
 		return appendRaw(dst, p)
 	case []byte:
 		return appendRaw(dst, p)
+	case map[string]any, []any, map[string]string:
+		if out, ok := appendGeneric(dst, v, 0); ok {
+			return checkGeneric(dst, out)
+		}
+		// Not generic all the way down: sonic appends over what the generic
+		// path wrote past len(dst).
 	}
 	// sonic takes a *[]byte that escapes; a pooled holder saves allocating
 	// a slice header per call.
@@ -103,6 +129,27 @@ func AppendParams(dst []byte, v any) ([]byte, error) {
 }
 
 var bufHolders = sync.Pool{New: func() any { return new([]byte) }}
+
+// scratchBufs hold EncodeParams' working buffer for generic params, so the
+// result is the only allocation; buffers grown past maxScratchBuf are
+// dropped rather than pinned.
+var scratchBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+const maxScratchBuf = 64 << 10
+
+// checkGeneric maps a generic value's encoding appended to dst[:start] to
+// AppendParams' result.
+func checkGeneric(dst, out []byte) ([]byte, error) {
+	start := len(dst)
+	p, err := checkParams(out[start:], false)
+	if err != nil {
+		return dst, err
+	}
+	if p == nil {
+		return out[:start], nil
+	}
+	return out, nil
+}
 
 func appendRaw(dst, raw []byte) ([]byte, error) {
 	p, err := checkParams(raw, true)
@@ -198,9 +245,10 @@ var safeASCII = func() (t [utf8.RuneSelf]bool) {
 	return t
 }()
 
-// AppendString appends s as a quoted JSON string: '"' and '\\' and control
-// characters are escaped, invalid UTF-8 becomes U+FFFD, and U+2028/U+2029
-// are escaped so the output is also valid JavaScript.
+// AppendString appends s as a quoted JSON string exactly as encoding/json
+// does with HTML escaping off: '"', '\\' and control characters are escaped,
+// invalid UTF-8 becomes U+FFFD, and U+2028/U+2029 are escaped so the output
+// is also valid JavaScript.
 func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
@@ -221,6 +269,10 @@ func AppendString(dst []byte, s string) []byte {
 				dst = append(dst, '\\', 'r')
 			case '\t':
 				dst = append(dst, '\\', 't')
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
 			default:
 				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 			}
