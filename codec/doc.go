@@ -5,8 +5,10 @@
 //
 // # Encoding
 //
-// EncodeParams encodes params once, with sonic and sorted map keys, so equal
-// params give equal bytes (the batching client deduplicates on them);
+// EncodeParams encodes params once, with sorted map keys (generic maps
+// directly, everything else with sonic), so equal params give equal bytes
+// (the batching client deduplicates on them); AppendParams does the same
+// into a caller's buffer;
 // pre-encoded []byte and json.RawMessage are validated and passed through.
 // AppendRequest appends one request object to a caller-owned buffer;
 // AppendBatchStart, AppendBatchRequest and AppendBatchEnd build a batch

@@ -28,8 +28,14 @@ var paramsAPI = sonic.Config{
 //   - []byte and json.RawMessage are taken as pre-encoded JSON: they are
 //     validated and returned as they are (same backing array, not copied), so
 //     the caller must not modify them until the call has been sent.
-//   - anything else is encoded with sonic, map keys sorted, so equal values
-//     give equal bytes.
+//   - map[string]any, []any and map[string]string made of strings,
+//     numbers, bools, nil and such maps and slices are encoded directly,
+//     keys sorted, byte-for-byte as encoding/json would (HTML escaping off),
+//     allocating only the result;
+//   - anything else (structs, other types inside a map) is encoded with
+//     sonic, map keys sorted.
+//
+// Either way equal values give equal bytes, which dedup relies on.
 //
 // JSON-RPC 2.0 requires params to be a structured value: a result that is not
 // a JSON object or array (e.g. a bare string or number), or invalid
