@@ -68,7 +68,7 @@ func progressLine(t Tick) string {
 		return fmt.Sprintf("[%s] warming up %.0fs", t.Label, t.Elapsed.Seconds())
 	}
 	left := ""
-	if t.Planned > 0 {
+	if t.Planned > 0 && !t.Final {
 		rem := t.Planned - t.Elapsed
 		if rem < 0 {
 			left = " (draining)"

@@ -189,6 +189,9 @@ func (c *collector) collect(from, to time.Time, final bool) {
 		if length > 0 {
 			t.Rate = float64(calls) / length.Seconds()
 		}
+		if final && t.Elapsed > 0 {
+			t.Rate = float64(c.calls) / t.Elapsed.Seconds() // the run's average
+		}
 		if calls > 0 {
 			t.P99 = time.Duration(c.scratch.ValueAtQuantile(99)) * time.Microsecond
 		}
