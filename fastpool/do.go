@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"math/rand/v2"
+	"net/http"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -281,7 +282,9 @@ func parseRetryAfter(v []byte, now time.Time) time.Duration {
 		}
 		return time.Duration(secs) * time.Second
 	}
-	t, err := fasthttp.ParseHTTPDate(v)
+	// net/http.ParseTime takes all three date forms RFC 9110 section 5.6.7
+	// requires recipients to accept (IMF-fixdate, RFC 850, asctime).
+	t, err := http.ParseTime(string(v))
 	if err != nil {
 		return 0
 	}

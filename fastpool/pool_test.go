@@ -389,6 +389,8 @@ func TestParseRetryAfter(t *testing.T) {
 		{"", 0},
 		{"Wed, 25 Nov 2026 05:00:30 GMT", 30 * time.Second},
 		{"Wed, 25 Nov 2026 04:59:00 GMT", 0},
+		{"Wednesday, 25-Nov-26 05:01:00 GMT", time.Minute},
+		{"Wed Nov 25 05:00:10 2026", 10 * time.Second},
 		{"tomorrow", 0},
 		{"99999999999999999999", 0},
 	}
