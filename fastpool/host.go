@@ -105,6 +105,11 @@ func newHost(p *Pool, key, name, addr string, isTLS bool) *host {
 		} else {
 			h.tls = &tls.Config{MinVersion: tls.VersionTLS12}
 		}
+		if h.tls.ClientSessionCache == nil {
+			// Resume sessions: a redial (after an idle timeout, a server
+			// restart) then skips the full handshake.
+			h.tls.ClientSessionCache = tls.NewLRUClientSessionCache(16)
+		}
 		if h.tls.ServerName == "" {
 			hn, _, err := net.SplitHostPort(addr)
 			if err != nil {
