@@ -16,14 +16,17 @@ BENCH     ?= .
 COUNT     ?= 6
 BENCHTIME ?= 1s
 
-.PHONY: all run test lint vet fmt-check tidy-check fuzz fuzz-short bench bench-peers benchstat clean
+.PHONY: all run bench-tools test lint vet fmt-check tidy-check fuzz fuzz-short bench bench-peers benchstat clean
 
 all: test
 
-## run: the main job (see README).
+## run: the main job (see README): stand-in node on a free loopback port, single vs batched compare, report and plot in $(OUT).
 run:
-	@echo "== ring: SPSC and MPSC, items/s against a buffered channel (short run) =="
-	$(GO) test -run '^$$' -bench 'SPSC|MPSC' -benchmem -benchtime 200ms -count 1 ./ring
+	GO=$(GO) BIN=$(BIN) OUT=$(OUT) bash bench/tools/run.sh
+
+## bench-tools: loadgen --mode single against wrk, bombardier, vegeta and hey, closed loop, same stand-in and connections.
+bench-tools:
+	GO=$(GO) BIN=$(BIN) OUT=$(OUT) bash bench/tools/compare.sh
 
 ## test: gofmt, vet, race tests, and every fuzz target briefly.
 test: fmt-check vet

@@ -70,10 +70,10 @@ func progressLine(t Tick) string {
 	left := ""
 	if t.Planned > 0 && !t.Final {
 		rem := t.Planned - t.Elapsed
-		if rem < 0 {
+		if rem < -250*time.Millisecond {
 			left = " (draining)"
 		} else {
-			left = fmt.Sprintf(" / %s, %s left", t.Planned.Round(time.Second), rem.Round(time.Second))
+			left = fmt.Sprintf(" / %s, %s left", t.Planned.Round(time.Second), max(rem, 0).Round(time.Second))
 		}
 	}
 	done := ""

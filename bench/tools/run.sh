@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The main job (`make run`): build the stand-in node and the load generator,
+# start the stand-in in the background on a free loopback port, run a compare
+# (single calls vs batched, 5 s each after a 1 s warm-up) on the built-in
+# Accumulate read mix, print the report, write the results and the plot into
+# $OUT, and stop the stand-in. Nothing is left running, whatever happens.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+GO=${GO:-go}
+BIN=${BIN:-$PWD/bin}
+OUT=${OUT:-$PWD/out}
+DURATION=${DURATION:-5s}
+mkdir -p "$BIN" "$OUT"
+
+echo "== building cmd/devnet and cmd/loadgen into $BIN"
+"$GO" build -o "$BIN/devnet" ./cmd/devnet
+"$GO" build -o "$BIN/loadgen" ./cmd/loadgen
+
+log=$(mktemp)
+"$BIN/devnet" --addr 127.0.0.1:0 >"$log" 2>&1 &
+devnet_pid=$!
+stop_devnet() {
+	kill "$devnet_pid" 2>/dev/null || true
+	wait "$devnet_pid" 2>/dev/null || true
+	rm -f "$log"
+}
+trap stop_devnet EXIT
+
+# The stand-in prints its URL once it is serving.
+url=""
+for _ in $(seq 1 100); do
+	url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$log" | head -n 1 || true)
+	[ -n "$url" ] && break
+	if ! kill -0 "$devnet_pid" 2>/dev/null; then
+		echo "devnet did not start:" >&2
+		cat "$log" >&2
+		exit 1
+	fi
+	sleep 0.1
+done
+if [ -z "$url" ]; then
+	echo "devnet did not print its URL within 10 s" >&2
+	exit 1
+fi
+echo "== stand-in node at $url"
+
+"$BIN/loadgen" --target "$url/v3" --mode compare --duration "$DURATION" --warmup 1s \
+	--out "$OUT/run.json" --hgrm "$OUT/run.hgrm" --plot "$OUT/run.png"
+echo "== results: $OUT/run-single.json $OUT/run-batch.json (.hgrm beside them); plot: $OUT/run.png"
