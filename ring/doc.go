@@ -20,6 +20,10 @@
 //   - Publish, PublishBatch, TryPublish, Drain and Wait allocate nothing.
 //   - Drained slots are cleared when T holds pointers.
 //
+// With [WithSingleProducer] (one publishing goroutine at a time) the claim
+// cursor doubles as the commit cursor and a publish costs one atomic
+// operation instead of two.
+//
 // How goroutines wait is a [WaitStrategy]: [HybridWait] (default: spin
 // briefly, yield, then park; a producer pays for a wake-up only when the
 // consumer is parked), [SpinWait], [YieldWait] or [BlockWait].

@@ -19,6 +19,8 @@ func FuzzOps(f *testing.F) {
 	f.Add([]byte{2, 4, 5, 4, 5, 0, 2, 2, 7, 4, 1, 2, 7})
 	f.Add([]byte{3, 0, 1, 4, 9, 2, 0, 255, 2, 7})
 	f.Add([]byte{4, 4, 16, 4, 16, 4, 3, 2, 5, 2, 5, 2, 5, 2, 5})
+	f.Add([]byte{0x81, 0, 1, 2, 3, 1, 4, 2, 9, 5, 255, 0, 1})
+	f.Add([]byte{0x82, 1, 1, 1, 2, 4, 3, 3, 0, 0, 0, 3, 9})
 	f.Fuzz(fuzzOps)
 }
 
@@ -33,7 +35,11 @@ func fuzzOps(t *testing.T, ops []byte) {
 	}
 	ended, cancel := context.WithCancel(context.Background())
 	cancel()
-	r, err := New[uint32](1 << (ops[0] % 5))
+	var opts []Option
+	if ops[0]&0x80 != 0 {
+		opts = append(opts, WithSingleProducer())
+	}
+	r, err := New[uint32](1<<(ops[0]%5), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -82,6 +82,9 @@ type Ring[T any] struct {
 	mask     uint64
 	size     uint64
 	strategy WaitStrategy
+	// single is set by WithSingleProducer: claim is then also the commit
+	// cursor and slot commit markers are unused (see single.go).
+	single bool
 	// zero is true when T holds pointers: Drain then clears drained slots
 	// so the ring does not keep garbage reachable. For pointer-free T
 	// clearing would only cost stores.
@@ -122,6 +125,7 @@ func New[T any](capacity int, opts ...Option) (*Ring[T], error) {
 		mask:     size - 1,
 		size:     size,
 		strategy: o.strategy,
+		single:   o.singleProducer,
 		zero:     hasPointers(reflect.TypeFor[T]()),
 		wake:     make(chan struct{}, 1),
 	}, nil
@@ -136,7 +140,7 @@ func (r *Ring[T]) Cap() int { return int(r.size) }
 // at most Cap.
 func (r *Ring[T]) Len() int {
 	read := r.read.Load()
-	claim := r.claim.Load()
+	claim := r.claim.Load() &^ finishedBit
 	if claim <= read {
 		return 0
 	}
@@ -166,6 +170,9 @@ func (r *Ring[T]) Close() {
 // ctx.Err() if ctx ends while it waits for space; v is then not published.
 // The context is consulted only when Publish has to wait.
 func (r *Ring[T]) Publish(ctx context.Context, v T) error {
+	if r.single {
+		return r.publishSingle(ctx, v)
+	}
 	if r.closed.Load() {
 		return ErrClosed
 	}
@@ -197,6 +204,9 @@ func (r *Ring[T]) Publish(ctx context.Context, v T) error {
 // TryPublish adds v if a slot is free right now and reports whether it did.
 // It never blocks; it returns false on a full or closed ring.
 func (r *Ring[T]) TryPublish(v T) bool {
+	if r.single {
+		return r.tryPublishSingle(v)
+	}
 	var s uint64
 	for {
 		if r.closed.Load() {
@@ -243,6 +253,9 @@ func (r *Ring[T]) PublishBatch(ctx context.Context, vs []T) error {
 	if n == 0 {
 		return nil
 	}
+	if r.single {
+		return r.publishBatchSingle(ctx, vs)
+	}
 	s := r.claim.Add(n) - n
 	if r.closed.Load() {
 		r.abandon(s, n)
@@ -254,27 +267,31 @@ func (r *Ring[T]) PublishBatch(ctx context.Context, vs []T) error {
 			return err
 		}
 	}
-	first := s & r.mask
-	// The run may wrap around the end of the slot array.
-	head := min(n, r.size-first)
-	slots := r.slots[first : first+head]
-	for i := range slots {
-		slots[i].val = vs[i]
-	}
-	if head < n {
-		slots = r.slots[:n-head]
-		rest := vs[head:]
-		for i := range slots {
-			slots[i].val = rest[i]
-		}
-	}
+	r.copyIn(s, vs)
 	// One commit marker for the whole batch, in the slot of its first
-	// sequence: every value store above happens before this store.
-	r.slots[first].commit.Store(s + n)
+	// sequence: every value store in copyIn happens before this store.
+	r.slots[s&r.mask].commit.Store(s + n)
 	if r.parked.Load() != 0 {
 		r.wakeConsumer()
 	}
 	return nil
+}
+
+// copyIn writes vs into the slots of sequences [s, s+len(vs)), which may
+// wrap around the end of the slot array.
+func (r *Ring[T]) copyIn(s uint64, vs []T) {
+	first := s & r.mask
+	head := min(uint64(len(vs)), r.size-first)
+	slots := r.slots[first : first+head]
+	for i := range slots {
+		slots[i].val = vs[i]
+	}
+	if rest := vs[head:]; len(rest) > 0 {
+		slots = r.slots[:len(rest)]
+		for i := range slots {
+			slots[i].val = rest[i]
+		}
+	}
 }
 
 // Drain appends to dst every item available now, oldest first, up to
@@ -291,8 +308,15 @@ func (r *Ring[T]) Drain(dst []T) []T {
 	base := len(dst)
 	out := dst[:cap(dst)]
 	k := base
+	if r.single {
+		// claim is the commit cursor: one load covers every item.
+		known = r.claim.Load() &^ finishedBit
+	}
 	for room > 0 {
 		if next == known {
+			if r.single {
+				break
+			}
 			c := r.slots[next&r.mask].commit.Load()
 			if c <= next {
 				// Not committed: maybe an abandoned claim to skip.
@@ -369,6 +393,9 @@ func (r *Ring[T]) Wait(ctx context.Context) error {
 // ready reports whether the slot at the consumer's cursor holds a committed
 // item, skipping abandoned claims on the way. Consumer only.
 func (r *Ring[T]) ready() bool {
+	if r.single {
+		return r.next < r.claim.Load()&^finishedBit
+	}
 	for {
 		next := r.next
 		if next < r.known || r.slots[next&r.mask].commit.Load() > next {
@@ -389,6 +416,9 @@ func (r *Ring[T]) ready() bool {
 // consumer, so the consumer can sleep while such claims are outstanding.
 // Consumer only.
 func (r *Ring[T]) finished() bool {
+	if r.single {
+		return r.finishedSingle()
+	}
 	return r.closed.Load() && r.next == r.claim.Load()
 }
 

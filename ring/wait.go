@@ -136,7 +136,8 @@ func pollDone(ctx context.Context, done <-chan struct{}) error {
 
 // options is what the Option functions fill.
 type options struct {
-	strategy WaitStrategy
+	strategy       WaitStrategy
+	singleProducer bool
 }
 
 // Option configures a Ring in [New]. Options validate their arguments: an
