@@ -240,6 +240,9 @@ func (a *assembler) run() {
 			a.parked.Store(true)
 			if !a.ringsEmpty() {
 				a.parked.Store(false)
+				// A publish is in flight (claimed, not yet committed) or
+				// just landed; let its producer finish before looking again.
+				runtime.Gosched()
 				continue
 			}
 		}

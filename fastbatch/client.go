@@ -213,7 +213,7 @@ func (c *Client) Stop(ctx context.Context) error {
 		c.asm.failQueued(ErrStopped)
 	}
 	c.lifeCancel()
-	if c.owned != nil && prev == lifeRunning {
+	if c.owned != nil {
 		if cerr := c.owned.Close(); cerr != nil && err == nil {
 			err = cerr
 		}

@@ -875,3 +875,109 @@ func waitFor(t *testing.T, cond func() bool) {
 }
 
 var _ = json.RawMessage{}
+
+func TestMaxBatchBytesBoundsEachRequest(t *testing.T) {
+	d := newMemDoer()
+	var maxBody atomic.Int64
+	d.handle = func(ctx context.Context, reqs []wireReq, resp *fasthttp.Response) error {
+		resp.SetBody(answerAll(reqs, nil))
+		return nil
+	}
+	counting := doerFunc(func(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response, opts ...fastpool.RequestOption) error {
+		if n := int64(len(req.Body())); n > maxBody.Load() {
+			maxBody.Store(n)
+		}
+		return d.Do(ctx, req, resp, opts...)
+	})
+	c := startClient(t, Config{EagerFlush: Off, MaxWait: 5 * time.Millisecond, MaxBatchBytes: 2000}, counting)
+	reqs := make([]Request, 60)
+	for i := range reqs {
+		reqs[i] = Request{Method: "query", Params: fmt.Appendf(nil, `{"pad":"%0200d"}`, i)}
+	}
+	res, err := c.SubmitMany(context.Background(), reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+	}
+	if maxBody.Load() > 2000 {
+		t.Fatalf("a request body of %d bytes exceeds MaxBatchBytes 2000", maxBody.Load())
+	}
+	if d.requests.Load() < 60*200/2000 {
+		t.Fatalf("%d requests: batches were not cut by bytes", d.requests.Load())
+	}
+}
+
+type doerFunc func(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response, opts ...fastpool.RequestOption) error
+
+func (f doerFunc) Do(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response, opts ...fastpool.RequestOption) error {
+	return f(ctx, req, resp, opts...)
+}
+
+func TestStopWhileSubmittingLosesNothing(t *testing.T) {
+	d := newMemDoer()
+	c, err := New(Config{Endpoint: testEndpoint, RingSize: 64, MaxConcurrentBatches: 2}, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var ok, stopped atomic.Int64
+	errs := make(chan error, 16)
+	var wg sync.WaitGroup
+	for g := range 16 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				p := fmt.Appendf(nil, `{"g":%d,"i":%d}`, g, i)
+				var res []byte
+				var err error
+				if i%3 == 0 {
+					res, err = c.Go(context.Background(), "query", p, WithPriority(i%4)).Wait(context.Background())
+				} else {
+					res, err = c.Submit(context.Background(), "query", p, WithPriority(i%4))
+				}
+				switch {
+				case err == nil:
+					if string(res) != string(echoResult("query", p)) {
+						errs <- fmt.Errorf("wrong answer %s for %s", res, p)
+						return
+					}
+					ok.Add(1)
+				case errors.Is(err, ErrStopped):
+					stopped.Add(1)
+					return
+				default:
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	time.Sleep(20 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if stopped.Load() != 16 {
+		t.Fatalf("%d goroutines saw ErrStopped, want 16", stopped.Load())
+	}
+	// Stop flushed: every call accepted before it was answered, and the
+	// server saw each exactly once.
+	if got := d.calls.Load(); got != ok.Load() {
+		t.Fatalf("server saw %d calls, callers got %d answers", got, ok.Load())
+	}
+	st := c.Stats()
+	if st.RequestsSubmitted != st.RequestsCompleted+st.RequestsFailed || st.PendingRequests != 0 {
+		t.Fatalf("stats do not balance: %+v", st)
+	}
+}

@@ -63,18 +63,24 @@ const (
 
 // Defaults of Config; a zero field means the value here.
 const (
-	DefaultBands                = 4
-	DefaultRingSize             = 4096
-	DefaultMaxBatchSize         = 100
-	DefaultMaxBatchBytes        = 1 << 20
-	DefaultMaxWait              = 100 * time.Millisecond
+	// DefaultBands is Config.Bands' default.
+	DefaultBands = 4
+	// DefaultRingSize is Config.RingSize's default (per band).
+	DefaultRingSize = 4096
+	// DefaultMaxBatchSize is Config.MaxBatchSize's default.
+	DefaultMaxBatchSize = 100
+	// DefaultMaxBatchBytes is Config.MaxBatchBytes' default (1 MiB).
+	DefaultMaxBatchBytes = 1 << 20
+	// DefaultMaxWait is Config.MaxWait's default.
+	DefaultMaxWait = 100 * time.Millisecond
+	// DefaultMaxConcurrentBatches is Config.MaxConcurrentBatches' default.
 	DefaultMaxConcurrentBatches = 10
-	DefaultMaxRetries           = 1
-	DefaultRetryBackoff         = 25 * time.Millisecond
-	DefaultMaxRetryBackoff      = time.Second
-	// DefaultMaxResponseBytes bounds one batch's decoded response body when
-	// the client builds its own pool.
-	DefaultMaxResponseBytes = 64 << 20
+	// DefaultMaxRetries is Config.MaxRetries' default.
+	DefaultMaxRetries = 1
+	// DefaultRetryBackoff is Config.RetryBackoff's default.
+	DefaultRetryBackoff = 25 * time.Millisecond
+	// DefaultMaxRetryBackoff is Config.MaxRetryBackoff's default.
+	DefaultMaxRetryBackoff = time.Second
 )
 
 // Limits Validate enforces.
