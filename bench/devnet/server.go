@@ -162,6 +162,10 @@ func (s *Server) Close() error {
 			s.connMu.Unlock()
 			shutErr = s.srv.Shutdown()
 		}
+		// Serve may not have registered the listener yet, in which case
+		// Shutdown had nothing to close; closing it here makes Serve return
+		// either way.
+		_ = s.ln.Close()
 		<-s.serveDone
 		time.Sleep(workerIdle + workerIdle/2)
 		s.closeErr = shutErr
