@@ -62,6 +62,7 @@ type NoResponseError struct {
 	Method string
 }
 
+// Error names the unanswered method.
 func (e *NoResponseError) Error() string {
 	return "fastbatch: no response for call to " + e.Method
 }
@@ -87,6 +88,8 @@ type BatchError struct {
 	Err error
 }
 
+// Error says how many calls failed where, after how many attempts and
+// splits, and why.
 func (e *BatchError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "fastbatch: batch of %d call(s) to %s failed after %d attempt(s)", e.Calls, e.Endpoint, e.Attempts)
