@@ -97,9 +97,10 @@ func parseRequest(body []byte, dst []call) (requestKind, []call) {
 
 // parseCall parses the object starting at body[i] (which is '{') into c. ok is
 // false only for a JSON syntax error; a well-formed object that is not a valid
-// request sets c.invalid instead.
+// request sets c.invalid instead. A member given twice counts as its last
+// occurrence, as with encoding/json.
 func parseCall(body []byte, i int, c *call) (end int, ok bool) {
-	var sawVersion, sawMethod bool
+	var versionOK, methodOK, idBad, paramsBad, unknown bool
 	i = skipWS(body, i+1)
 	if i < len(body) && body[i] == '}' {
 		c.invalid = true
@@ -133,21 +134,20 @@ func parseCall(body []byte, i int, c *call) (end int, ok bool) {
 		v := body[vstart:vend]
 		switch string(key) {
 		case "jsonrpc":
-			sawVersion = string(v) == `"2.0"`
+			versionOK = string(v) == `"2.0"` || (v[0] == '"' && string(unescape(v)) == "2.0")
 		case "id":
 			switch v[0] {
 			case '"', 'n', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-				c.id = v
+				c.id, idBad = v, false
 			default: // object, array, true, false
-				c.id = nil
-				c.invalid = true
+				c.id, idBad = nil, true
 			}
 		case "method":
-			if v[0] != '"' {
-				c.invalid = true
+			methodOK = v[0] == '"'
+			c.method = nil
+			if !methodOK {
 				break
 			}
-			sawMethod = true
 			c.method = v[1 : len(v)-1]
 			for _, ch := range c.method {
 				if ch == '\\' {
@@ -158,16 +158,16 @@ func parseCall(body []byte, i int, c *call) (end int, ok bool) {
 		case "params":
 			switch v[0] {
 			case '{', '[':
-				c.params = v
+				c.params, paramsBad = v, false
 			case 'n':
-				c.params = nil
+				c.params, paramsBad = nil, false
 			default:
-				c.invalid = true
+				c.params, paramsBad = nil, true
 			}
 		default:
 			// The Accumulate node decodes requests with unknown fields
 			// disallowed, so an extra member makes the request invalid.
-			c.invalid = true
+			unknown = true
 		}
 		i = skipWS(body, vend)
 		if i >= len(body) {
@@ -182,9 +182,7 @@ func parseCall(body []byte, i int, c *call) (end int, ok bool) {
 		}
 		i = skipWS(body, i+1)
 	}
-	if !sawVersion || !sawMethod {
-		c.invalid = true
-	}
+	c.invalid = !versionOK || !methodOK || idBad || paramsBad || unknown
 	return end, true
 }
 
