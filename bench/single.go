@@ -129,38 +129,67 @@ func NewSingleCaller(cfg SingleConfig) (*SingleCaller, error) {
 // nil for a result, the server's *codec.Error for an error object (also when
 // it came with an HTTP 4xx/5xx status), a *fastpool.StatusError for another
 // non-2xx status, or the transport error.
+//
+// A deadline on ctx bounds the request. Cancellation alone is checked before
+// the request is sent; a request in flight is then bounded by Timeout
+// rather than interrupted, because hooking every request to a cancellable
+// context costs about 3 µs of CPU per call (measured against the stand-in
+// node), a third of what a loopback request costs.
 func (c *SingleCaller) Call(ctx context.Context, op *Op) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	s := c.slots.Get().(*singleSlot)
 	s.id = c.nextID.Add(1)
 	s.seen, s.rpcErr = false, nil
 	s.body = codec.AppendRequest(s.body[:0], s.id, op.Method, op.Params)
 	s.req.SetBodyRaw(s.body)
 	c.requests.Add(1)
-	err := c.pool.Do(ctx, &s.req, &s.resp)
-	var se *fastpool.StatusError
-	if err == nil || errors.As(err, &se) {
+	err := c.pool.Do(requestContext(ctx), &s.req, &s.resp)
+	if err == nil || isStatusError(err) {
 		// A JSON-RPC server may answer a failing call with HTTP 400/500 and
 		// an error object in the body: report the server's error.
-		derr := codec.DecodeBatch(s.resp.Body(), s.decode)
-		var rej *codec.BatchRejectedError
-		switch {
-		case errors.As(derr, &rej):
-			if err == nil || rej.HasID {
-				err = rej.Err
-			}
-		case derr != nil:
-			if err == nil {
+		if derr := codec.DecodeBatch(s.resp.Body(), s.decode); derr != nil {
+			if rpc := rejected(derr); rpc != nil {
+				err = rpc
+			} else if err == nil {
 				err = fmt.Errorf("bench: %s: %w", op.Method, derr)
 			}
-		case s.rpcErr != nil:
+		} else if s.rpcErr != nil {
 			err = s.rpcErr
-		case !s.seen && err == nil:
+		} else if !s.seen && err == nil {
 			err = fmt.Errorf("bench: %s: %w", op.Method, errNoAnswer)
 		}
 	}
 	s.resp.Reset()
 	c.slots.Put(s)
 	return err
+}
+
+// isStatusError reports a non-2xx answer. It is only called with an error,
+// so the errors.As target's allocation stays off the success path.
+func isStatusError(err error) bool {
+	var se *fastpool.StatusError
+	return errors.As(err, &se)
+}
+
+// rejected returns the server's error object when the body was a single
+// error object answering the call.
+func rejected(err error) *codec.Error {
+	var rej *codec.BatchRejectedError
+	if errors.As(err, &rej) {
+		return rej.Err
+	}
+	return nil
+}
+
+// requestContext keeps ctx when it carries a deadline, and otherwise drops
+// its cancellation (see Call).
+func requestContext(ctx context.Context) context.Context {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx
+	}
+	return context.Background()
 }
 
 // errNoAnswer is a 2xx answer that does not answer the call's id.

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -44,6 +45,7 @@ type options struct {
 	interval    time.Duration
 	progress    string
 	dedup       bool
+	cpuProfile  string
 }
 
 func parseLoadFlags(args []string, stdout io.Writer) (*options, error) {
@@ -70,6 +72,7 @@ func parseLoadFlags(args []string, stdout io.Writer) (*options, error) {
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "per-call timeout")
 	fs.DurationVar(&o.interval, "interval", time.Second, "timeline and progress interval")
 	fs.StringVar(&o.progress, "progress", "auto", "progress output: auto (live line on a terminal, plain lines otherwise), live, plain, off")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of loadgen itself here")
 	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -153,6 +156,21 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer, tty b
 	}
 	if err := preflight(ctx, target, load, o); err != nil {
 		return err
+	}
+
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return err
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
 	}
 
 	want := uint64(o.connections) + uint64(o.workers) + 64
@@ -299,8 +317,13 @@ func runMode(ctx context.Context, mode string, o *options, target bench.Target, 
 		Calls:    o.calls,
 		WarmUp:   o.warmUp,
 		Workers:  workers,
-		Timeout:  o.timeout,
 		Interval: o.interval,
+	}
+	if mode == "batch" {
+		// fastbatch bounds a call by its context's deadline; the single
+		// caller bounds each request itself (fastpool's RequestTimeout), which
+		// saves a context per call.
+		cfg.Timeout = o.timeout
 	}
 	if o.calls > 0 {
 		cfg.Duration = 0

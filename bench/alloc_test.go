@@ -1,0 +1,50 @@
+//go:build !race
+
+package bench
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/batchring/batchring/bench/devnet"
+)
+
+// TestSingleCallerAllocs pins the allocations of one single call through
+// fastpool against the stand-in node.
+func TestSingleCallerAllocs(t *testing.T) {
+	s := startDevnet(t, devnet.Misbehaviour{})
+	c := newSingle(t, s.URL()+"/v3", 1)
+	op := &Op{Method: "node-info", Params: []byte(`{}`)}
+	ctx := context.Background()
+	for i := 0; i < 10; i++ { // warm the pools and the connection
+		if err := c.Call(ctx, op); err != nil {
+			t.Fatal(err)
+		}
+	}
+	allocs := testing.AllocsPerRun(500, func() {
+		if err := c.Call(ctx, op); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Logf("%.2f allocs per single call", allocs)
+	if allocs > 0 {
+		t.Fatalf("%.2f allocs per single call, want 0", allocs)
+	}
+}
+
+// TestEngineRecordAllocs pins the engine's own steady-state cost: a closed
+// loop over a no-op caller allocates nothing per call.
+func TestEngineRecordAllocs(t *testing.T) {
+	load := testWorkload(t)
+	noop := CallerFunc(func(context.Context, *Op) error { return nil })
+	r := &run{cfg: Config{Classify: Classify}.withDefaults(), load: load, caller: noop, maxUS: time.Minute.Microseconds()}
+	rec := newRecorder(load, r.maxUS)
+	op := &load.ops[0]
+	allocs := testing.AllocsPerRun(1000, func() {
+		r.finish(rec, op, 123*time.Microsecond, r.call(context.Background(), op), true)
+	})
+	if allocs != 0 {
+		t.Fatalf("%.2f allocs per recorded call, want 0", allocs)
+	}
+}
