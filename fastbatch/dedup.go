@@ -8,12 +8,16 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
-const dedupShards = 32
+const (
+	dedupShards  = 32
+	dedupBuckets = 256 // per shard
+)
 
 // dedupTable maps method+params of read calls in flight to their leader
-// call. Keys are 64-bit hashes with a collision chain compared byte for
-// byte, so a lookup allocates nothing. Sharded so submitters on different
-// cores rarely share a lock.
+// call: a fixed chained hash table (no Go map, so joining and leaving cost
+// a few pointer writes and never allocate), the chain compared by full hash
+// and then byte for byte. Sharded so submitters on different cores rarely
+// share a lock.
 type dedupTable struct {
 	seed   maphash.Seed
 	shards [dedupShards]dedupShard
@@ -21,29 +25,22 @@ type dedupTable struct {
 
 type dedupShard struct {
 	mu      sync.Mutex
-	leaders map[uint64]*call
+	buckets [dedupBuckets]*call // chains of leaders linked by chainNext
 	size    int
 	_       cpu.CacheLinePad
 }
 
 func newDedupTable() *dedupTable {
-	t := &dedupTable{seed: maphash.MakeSeed()}
-	for i := range t.shards {
-		t.shards[i].leaders = make(map[uint64]*call)
-	}
-	return t
+	return &dedupTable{seed: maphash.MakeSeed()}
 }
 
 func (t *dedupTable) hash(method string, params []byte) uint64 {
-	var h maphash.Hash
-	h.SetSeed(t.seed)
-	h.WriteString(method)
-	h.WriteByte(0)
-	h.Write(params)
-	return h.Sum64()
+	return maphash.Bytes(t.seed, params) ^ maphash.String(t.seed, method)*0x9e3779b97f4a7c15
 }
 
 func (t *dedupTable) shard(h uint64) *dedupShard { return &t.shards[h%dedupShards] }
+
+func bucketOf(h uint64) uint64 { return (h / dedupShards) % dedupBuckets }
 
 // joinOrLead makes c a follower of an identical call in flight and returns
 // true, or registers c as the leader for its key and returns false.
@@ -51,9 +48,9 @@ func (t *dedupTable) joinOrLead(c *call) bool {
 	c.hash = t.hash(c.method, c.params)
 	s := t.shard(c.hash)
 	s.mu.Lock()
-	head := s.leaders[c.hash]
+	head := s.buckets[bucketOf(c.hash)]
 	for l := head; l != nil; l = l.chainNext {
-		if l.method == c.method && bytes.Equal(l.params, c.params) {
+		if l.hash == c.hash && l.method == c.method && bytes.Equal(l.params, c.params) {
 			c.nextFollower = l.followers
 			l.followers = c
 			s.mu.Unlock()
@@ -62,7 +59,7 @@ func (t *dedupTable) joinOrLead(c *call) bool {
 	}
 	c.chainNext = head
 	c.deduped = true
-	s.leaders[c.hash] = c
+	s.buckets[bucketOf(c.hash)] = c
 	s.size++
 	s.mu.Unlock()
 	return false
@@ -104,15 +101,11 @@ func (t *dedupTable) dropIfNoFollowerWaits(leader *call) (*call, bool) {
 }
 
 func (t *dedupTable) unlink(s *dedupShard, leader *call) {
-	head := s.leaders[leader.hash]
-	if head == leader {
-		if leader.chainNext == nil {
-			delete(s.leaders, leader.hash)
-		} else {
-			s.leaders[leader.hash] = leader.chainNext
-		}
+	b := &s.buckets[bucketOf(leader.hash)]
+	if *b == leader {
+		*b = leader.chainNext
 	} else {
-		for l := head; l != nil; l = l.chainNext {
+		for l := *b; l != nil; l = l.chainNext {
 			if l.chainNext == leader {
 				l.chainNext = leader.chainNext
 				break
