@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
+
+	"golang.org/x/sys/cpu"
 )
 
 // benchCapacity is the ring size and the channel buffer of the peer. Wake-up
@@ -157,4 +160,30 @@ func benchChan(b *testing.B, producers int) {
 		b.Fatalf("received sum %d, want %d", got, want)
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "items/s")
+}
+
+// BenchmarkLockedOpFloor measures, on one goroutine with nothing shared,
+// the locked instructions a publish cannot avoid: the multi-producer path
+// pays an atomic add (claim) plus an atomic store (commit; XCHG on amd64),
+// the single-producer path one compare-and-swap. It is the floor under
+// BenchmarkSPSC and BenchmarkMPSC/impl=ring, before any cache line moves
+// between cores.
+func BenchmarkLockedOpFloor(b *testing.B) {
+	var line struct {
+		claim  atomic.Uint64
+		_      cpu.CacheLinePad
+		commit atomic.Uint64
+	}
+	b.Run("op=add+store", func(b *testing.B) {
+		for i := range b.N {
+			s := line.claim.Add(1)
+			line.commit.Store(s + uint64(i))
+		}
+	})
+	b.Run("op=cas", func(b *testing.B) {
+		for range b.N {
+			s := line.claim.Load()
+			line.claim.CompareAndSwap(s, s+1)
+		}
+	})
 }
