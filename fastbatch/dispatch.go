@@ -228,7 +228,13 @@ func (w *worker) send(sp span) {
 		return
 	}
 	if lim := int(s.learned.Load()); lim > 0 && n > lim {
-		w.split(sp, false)
+		// Learned after this batch was assembled: cut it to the limit
+		// (pushed in reverse so the first chunk goes first).
+		for hi := sp.hi; hi > sp.lo; {
+			lo := sp.lo + ((hi-sp.lo-1)/lim)*lim
+			w.stack = append(w.stack, span{lo: lo, hi: hi, attempts: sp.attempts, splits: sp.splits})
+			hi = lo
+		}
 		return
 	}
 
