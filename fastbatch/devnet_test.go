@@ -440,3 +440,52 @@ func TestStorm(t *testing.T) {
 		calls, time.Since(start).Round(time.Millisecond), success.Load(), rpcErrors.Load(), timeouts.Load(), cancels.Load(), noResponse.Load(), batchErrors.Load(),
 		st.BatchesSent, st.BatchSizeP50, st.Retries, st.Splits, st.LearnedLimits, st.DedupHits)
 }
+
+func TestTransientServerFaultsAreRetriedWithinTheDeadline(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		m    devnet.Misbehaviour
+		kind string
+	}{
+		{"429 with Retry-After 0", devnet.Misbehaviour{RateLimitFraction: 1}, devnet.InjectedRateLimited},
+		{"5xx", devnet.Misbehaviour{ServerErrorFraction: 1}, devnet.InjectedServerError},
+		{"connection dropped before processing", devnet.Misbehaviour{DropBeforeFraction: 1}, devnet.InjectedDropBefore},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, pool := startDevnet(t, tc.m)
+			c := startClient(t, Config{Endpoint: srv.URL() + "/v3", RetryBackoff: 40 * time.Millisecond, MaxRetries: 3}, pool)
+			// The server recovers while the pool's own retries (1–5 ms
+			// apart) are exhausted; fastbatch's backoff carries the call
+			// over the outage.
+			time.AfterFunc(20*time.Millisecond, func() { _ = srv.SetMisbehaviour(devnet.Misbehaviour{}) })
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			p := queryParams("acc://retry.acme")
+			res, err := c.Submit(ctx, "query", p)
+			if e := checkAgainstExpected("query", p, res, err); e != nil {
+				t.Fatal(e)
+			}
+			if n := srv.Stats().Injected[tc.kind]; n == 0 {
+				t.Fatalf("no %s injected", tc.kind)
+			}
+			if st := c.Stats(); st.Retries == 0 {
+				t.Fatalf("fastbatch did not retry: %+v", st)
+			}
+		})
+	}
+}
+
+func TestWriteIsNotResentAfterTheServerMayHaveRunIt(t *testing.T) {
+	// The devnet runs the batch and then drops the connection: a write
+	// must fail rather than risk running twice.
+	srv, pool := startDevnet(t, devnet.Misbehaviour{DropAfterFraction: 1})
+	c := startClient(t, Config{Endpoint: srv.URL() + "/v3", RetryBackoff: time.Millisecond}, pool)
+	_, err := c.Submit(context.Background(), "submit", []byte(`{"envelope":{"n":"once"}}`))
+	var be *BatchError
+	if !errors.As(err, &be) {
+		t.Fatalf("got %v, want *BatchError", err)
+	}
+	if n := srv.Stats().Requests; n != 1 {
+		t.Fatalf("the write reached the server %d times, want 1", n)
+	}
+}
