@@ -119,6 +119,9 @@ func New(cfg Config, pool Doer) (*Client, error) {
 		start:    time.Now(),
 		idemOpts: []fastpool.RequestOption{fastpool.WithIdempotent()},
 	}
+	if c.dedup != nil {
+		c.snd.resubmit = c.resubmitFollower
+	}
 	c.batches = make(chan *batch)
 	c.workers = make([]*worker, s.maxConcurrent)
 	c.workerStats = make([]*workerStats, s.maxConcurrent)
@@ -504,4 +507,22 @@ func (c *Client) resubmitFuture(f *call) {
 	if err := c.enqueue(f.ctx, f); err != nil {
 		f.resolve(nil, err)
 	}
+}
+
+// resubmitFollower runs on a dispatcher: a follower's own goroutine submits
+// again (errLeaderLost); a future's call is republished without dedup, but
+// only if its ring has room now — a dispatcher must never block on a ring
+// the assembler drains only when dispatchers are free.
+func (c *Client) resubmitFollower(f *call) bool {
+	if f.fut == nil {
+		c.counters.add(f, ctrSubmitted, -1)
+		f.resolve(nil, errLeaderLost)
+		return true
+	}
+	f.hash, f.deduped, f.chainNext = 0, false, nil
+	if c.life.Load() != lifeRunning || !c.bands[f.band].TryPublish(f) {
+		return false
+	}
+	c.asm.wakeIfParked()
+	return true
 }

@@ -981,3 +981,42 @@ func TestStopWhileSubmittingLosesNothing(t *testing.T) {
 		t.Fatalf("stats do not balance: %+v", st)
 	}
 }
+
+func TestDedupFollowerOutlivesItsLeadersDeadline(t *testing.T) {
+	for _, useFuture := range []bool{false, true} {
+		t.Run(fmt.Sprintf("future=%v", useFuture), func(t *testing.T) {
+			d := newMemDoer()
+			d.handle = func(ctx context.Context, reqs []wireReq, resp *fasthttp.Response) error {
+				select {
+				case <-time.After(50 * time.Millisecond):
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				resp.SetBody(answerAll(reqs, nil))
+				return nil
+			}
+			c := startClient(t, Config{}, d)
+			params := []byte(`{"scope":"acc://follow.acme"}`)
+			leadCtx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+			defer cancel()
+			lead := c.Go(leadCtx, "query", params)
+			waitFor(t, func() bool { return d.requests.Load() == 1 }) // sent, alone
+			var res []byte
+			var err error
+			if useFuture {
+				res, err = c.Go(context.Background(), "query", params).Wait(context.Background())
+			} else {
+				res, err = c.Submit(context.Background(), "query", params)
+			}
+			if err != nil || string(res) != string(echoResult("query", params)) {
+				t.Fatalf("follower got %s, %v", res, err)
+			}
+			if _, err := lead.Wait(context.Background()); !errors.Is(err, ErrTimeout) {
+				t.Fatalf("leader got %v", err)
+			}
+			if st := c.Stats(); st.DedupHits != 1 {
+				t.Fatalf("dedup hits %d: the follower never joined", st.DedupHits)
+			}
+		})
+	}
+}

@@ -30,6 +30,10 @@ type sender struct {
 	// learned is the batch limit learned from Endpoint's rejections; 0 =
 	// none. Only ever lowered.
 	learned atomic.Int64
+	// resubmit gives a dedup follower whose leader failed for the leader's
+	// own reasons (its deadline) a fresh attempt, without blocking; false
+	// when it could not. Nil without dedup.
+	resubmit func(f *call) bool
 }
 
 func (s *sender) now() int64 { return int64(time.Since(s.start)) }
@@ -504,17 +508,37 @@ func (w *worker) failAll(cs []*call, sp span, cause, ctxErr error) {
 		return
 	}
 	for _, c := range cs {
-		if err := c.ctx.Err(); err != nil {
-			w.s.finish(c, nil, ctxError(err), w)
+		var err error
+		if e := c.ctx.Err(); e != nil {
+			err = ctxError(e)
+		} else if d, ok := c.ctx.Deadline(); ok && !time.Now().Before(d) {
+			err = ErrTimeout // the request's own timer for this deadline fired first
+		} else {
+			err = &BatchError{Endpoint: string(w.s.endpoint), Calls: len(cs), Attempts: sp.attempts + 1, Splits: sp.splits, Err: cause}
+		}
+		if !c.deduped {
+			w.s.finish(c, nil, err, w)
 			continue
 		}
-		if d, ok := c.ctx.Deadline(); ok && !time.Now().Before(d) {
-			// The request's own timer for this deadline fired first.
-			w.s.finish(c, nil, ErrTimeout, w)
-			continue
+		// The leader's own deadline ended the request; followers that joined
+		// later may still have time and must not inherit its timeout.
+		followers := w.s.dedup.remove(c)
+		w.s.account(c, err, w)
+		c.resolve(nil, err)
+		for f := followers; f != nil; {
+			next := f.nextFollower
+			f.nextFollower = nil
+			switch {
+			case f.ctx.Err() != nil:
+				ferr := ctxError(f.ctx.Err())
+				w.s.account(f, ferr, w)
+				f.resolve(nil, ferr)
+			case w.s.resubmit == nil || !w.s.resubmit(f):
+				w.s.account(f, err, w)
+				f.resolve(nil, err)
+			}
+			f = next
 		}
-		// Only a dedup follower can still wait: the leader's deadline ended.
-		w.s.finish(c, nil, &BatchError{Endpoint: string(w.s.endpoint), Calls: len(cs), Attempts: sp.attempts + 1, Splits: sp.splits, Err: cause}, w)
 	}
 }
 
