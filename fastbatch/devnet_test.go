@@ -453,11 +453,18 @@ func TestTransientServerFaultsAreRetriedWithinTheDeadline(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, pool := startDevnet(t, tc.m)
-			c := startClient(t, Config{Endpoint: srv.URL() + "/v3", RetryBackoff: 40 * time.Millisecond, MaxRetries: 3}, pool)
-			// The server recovers while the pool's own retries (1–5 ms
-			// apart) are exhausted; fastbatch's backoff carries the call
-			// over the outage.
-			time.AfterFunc(20*time.Millisecond, func() { _ = srv.SetMisbehaviour(devnet.Misbehaviour{}) })
+			c := startClient(t, Config{Endpoint: srv.URL() + "/v3", RetryBackoff: 50 * time.Millisecond, MaxRetryBackoff: 200 * time.Millisecond, MaxRetries: 5}, pool)
+			// The server recovers only once the pool's own attempts (1 + 3
+			// retries) were all refused, so the call needs fastbatch's retry.
+			recovered := make(chan struct{})
+			go func() {
+				defer close(recovered)
+				for srv.Stats().Injected[tc.kind] < 4 {
+					time.Sleep(100 * time.Microsecond)
+				}
+				_ = srv.SetMisbehaviour(devnet.Misbehaviour{})
+			}()
+			defer func() { <-recovered }()
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			p := queryParams("acc://retry.acme")
