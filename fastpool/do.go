@@ -367,9 +367,11 @@ func (p *Pool) roundTrip(ctx context.Context, h *host, req *fasthttp.Request, re
 		}
 		return &attemptError{stage: "read", reused: reused, maybeSent: true, err: err}
 	}
-	if interrupted() || req.ConnectionClose() || resp.ConnectionClose() {
+	if interrupted() || req.ConnectionClose() || resp.ConnectionClose() || c.br.Buffered() > 0 {
 		// A connection whose deadline the cancel hook may have moved is not
-		// reused even though this response arrived whole.
+		// reused even though this response arrived whole. Nor is one with
+		// bytes buffered past the response: nothing else was asked, so they
+		// are an unsolicited response that would answer the next request.
 		h.closeConn(c)
 	} else {
 		h.release(c)

@@ -1,12 +1,15 @@
 package fastpool
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -413,6 +416,58 @@ func TestBackoffIsJitteredExponentialAndCapped(t *testing.T) {
 			if d < want/2 || d > want {
 				t.Fatalf("backoff(%d) = %v, want in [%v, %v]", n+1, d, want/2, want)
 			}
+		}
+	}
+}
+
+// TestUnsolicitedBytesAfterResponseAreNotTheNextAnswer: a broken or hostile
+// server writes a second, unrequested response right behind the first. The
+// connection must not go back to the pool with those bytes buffered, or the
+// next request on it would be answered with them (a wrong answer, and the
+// real one lost).
+func TestUnsolicitedBytesAfterResponseAreNotTheNextAnswer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n atomic.Int64
+	var wg sync.WaitGroup
+	t.Cleanup(func() { _ = ln.Close(); wg.Wait() })
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for {
+					var req fasthttp.Request
+					if req.Read(br) != nil {
+						return
+					}
+					body := fmt.Sprintf("r%d", n.Add(1))
+					out := fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body) +
+						"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\njunk"
+					if _, err := c.Write([]byte(out)); err != nil {
+						return
+					}
+				}
+			})
+		}
+	})
+	url := "http://" + ln.Addr().String()
+	p := newPool(t, Config{MaxRetries: -1})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for i := 1; i <= 3; i++ {
+		_, body, err := doPost(ctx, p, url, []byte(`{"method":"query"}`))
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		if want := fmt.Sprintf("r%d", i); string(body) != want {
+			t.Fatalf("request %d answered with %q, want %q", i, body, want)
 		}
 	}
 }
