@@ -118,6 +118,10 @@ func WriteComparison(w io.Writer, single, batch *Result) error {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "== compare: %s vs %s\n", batch.Label, single.Label)
+	if batch.Loop == "closed" && single.Loop == "closed" {
+		fmt.Fprintf(&b, "  (closed loops with %d vs %d workers: calls/s is what each mode can get; latency follows the concurrency each needs)\n",
+			batch.Workers, single.Workers)
+	}
 	fmt.Fprintf(&b, "  calls/s    %.1f vs %.1f = %s\n", batch.CallsPerSecond(), single.CallsPerSecond(),
 		ratio(batch.CallsPerSecond(), single.CallsPerSecond()))
 	fmt.Fprintf(&b, "  requests/s %.1f vs %.1f (mean batch size %.2f)\n", batch.RequestsPerSecond(), single.RequestsPerSecond(),
