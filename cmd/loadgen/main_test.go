@@ -182,3 +182,24 @@ func TestCompareWritesEverythingAndReportMerges(t *testing.T) {
 		t.Fatalf("report of a non-result: exit %d %q", code, stderr)
 	}
 }
+
+func TestWorkloadFileOpenLoop(t *testing.T) {
+	s := startDevnet(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "r.json")
+	code, stdout, stderr := runCLI(t, "--target", s.URL()+"/v3", "--workload", "testdata/v3-mix.jsonl", "--rate", "400",
+		"--calls", "200", "--warmup", "0s", "--mode", "batch", "--max-wait", "1ms", "--out", out)
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	res, err := bench.LoadResult(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Calls != 200 || res.Errors != 0 || res.Loop != "open" || len(res.Bands) != 2 || len(res.Methods) != 3 {
+		t.Fatalf("calls %d errors %d %v loop %s bands %d methods %d\n%s", res.Calls, res.Errors, res.ErrorsByKind, res.Loop, len(res.Bands), len(res.Methods), stdout)
+	}
+	if !strings.Contains(stdout, "of the rate asked") {
+		t.Fatalf("report lacks the achieved/asked rate:\n%s", stdout)
+	}
+}
