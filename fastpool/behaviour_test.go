@@ -809,3 +809,65 @@ func TestHeadAnd204KeepNoStaleBody(t *testing.T) {
 		t.Fatalf("%d connections: one was broken", n)
 	}
 }
+
+// TestTotalLimitWaiterSeesSlotFreedBeforeItWaits: a caller blocked by
+// MaxConns must not sleep to its deadline when the only busy connection (on
+// another host) is freed — closed or parked idle — between the total limit
+// refusing it and the caller registering as a waiter. The hook widens that
+// window deterministically.
+func TestTotalLimitWaiterSeesSlotFreedBeforeItWaits(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		close bool // the busy connection is closed (else parked idle)
+	}{{"slot freed", true}, {"connection parked idle", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			release := make(chan struct{})
+			a := startFast(t, func(ctx *fasthttp.RequestCtx) {
+				<-release
+				if tc.close {
+					ctx.SetConnectionClose()
+				}
+			})
+			b := startFast(t, echo)
+			p := newPool(t, Config{MaxConnsPerHost: 1, MaxConns: 1, RequestTimeout: 3 * time.Second})
+			var once sync.Once
+			hooked := false
+			p.testHookTotalFull = func() {
+				once.Do(func() {
+					hooked = true
+					close(release)
+					eventually(t, "the busy connection freed", func() bool {
+						for _, h := range p.Stats().Hosts {
+							if h.Host == a.URL {
+								if tc.close {
+									return h.InFlight == 0 && p.ActiveConnections() == 0
+								}
+								return h.InFlight == 0 && h.IdleConns == 1
+							}
+						}
+						return false
+					})
+				})
+			}
+			first := make(chan error, 1)
+			go func() {
+				_, _, err := doPost(context.Background(), p, a.URL, nil)
+				first <- err
+			}()
+			eventually(t, "the first request holding the only connection", func() bool {
+				return p.Stats().InFlight == 1 && p.ActiveConnections() == 1
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			if _, body, err := doPost(ctx, p, b.URL, []byte("x")); err != nil || string(body) != "x" {
+				t.Fatalf("waiter missed the freed slot: %q %v", body, err)
+			}
+			if !hooked {
+				t.Fatal("the total limit never refused a slot: the test tested nothing")
+			}
+			if err := <-first; err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}

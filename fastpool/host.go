@@ -188,6 +188,9 @@ func (h *host) acquire(ctx context.Context, now, deadline time.Time) (c *conn, r
 			if p.evictIdleExcept(h) {
 				continue
 			}
+			if p.testHookTotalFull != nil {
+				p.testHookTotalFull()
+			}
 			h.mu.Lock()
 			if h.dead || p.closed.Load() {
 				// Close ran while the lock was free: don't wait unwoken.
@@ -206,6 +209,21 @@ func (h *host) acquire(ctx context.Context, now, deadline time.Time) (c *conn, r
 			p.waiting.Add(1)
 		}
 		h.mu.Unlock()
+		if w.total && p.totalSlotFree(h) {
+			// A slot was freed, or another host parked an idle connection,
+			// between reserveTotal failing and p.waiting counting us: its
+			// owner saw nobody waiting and woke nobody. Try again rather
+			// than sleep to the deadline beside a free slot. (p.waiting is
+			// raised before this check and read after every free, so one of
+			// the two sides always sees the other.)
+			h.mu.Lock()
+			removed := h.removeWaiter(w)
+			h.mu.Unlock()
+			if removed {
+				continue
+			}
+			// Already popped: a connection or a wake-up is on its way.
+		}
 
 		if timer == nil {
 			timer = time.NewTimer(time.Until(deadline))

@@ -34,6 +34,11 @@ type Pool struct {
 	// at before reuse (a field so tests can shorten it).
 	connCheckAfter time.Duration
 
+	// testHookTotalFull, when set (by tests), runs in acquire after the
+	// total limit refused a slot and no idle connection could be evicted,
+	// before the caller registers as a waiter.
+	testHookTotalFull func()
+
 	closed    atomic.Bool
 	closeOnce sync.Once
 	startMu   sync.Mutex
@@ -214,6 +219,26 @@ func (p *Pool) evictIdleExcept(except *host) bool {
 		h.mu.Unlock()
 		h.closeConn(c) // may wake a waiter of h, which is fair
 		return true
+	}
+	return false
+}
+
+// totalSlotFree reports whether a MaxConns slot is free or a host other
+// than except holds an idle connection that could be evicted for one.
+func (p *Pool) totalSlotFree(except *host) bool {
+	if int(p.totalOpen.Load()) < p.cfg.MaxConns {
+		return true
+	}
+	for _, h := range *p.hosts.Load() {
+		if h == except {
+			continue
+		}
+		h.mu.Lock()
+		n := len(h.idle)
+		h.mu.Unlock()
+		if n > 0 {
+			return true
+		}
 	}
 	return false
 }
