@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -140,16 +141,37 @@ func (c *SingleCaller) Call(ctx context.Context, op *Op) error {
 		return err
 	}
 	s := c.slots.Get().(*singleSlot)
-	s.id = c.nextID.Add(1)
 	s.seen, s.rpcErr = false, nil
-	s.body = codec.AppendRequest(s.body[:0], s.id, op.Method, op.Params)
-	s.req.SetBodyRaw(s.body)
+	m := op.memo
+	if m != nil {
+		// An op of a Workload always goes out as the same bytes with the
+		// same id: over HTTP/1.1 the connection pairs a request with its
+		// answer, so the id need not change between calls.
+		s.id = m.id
+		req := m.request.Load()
+		if req == nil {
+			b := codec.AppendRequest(nil, s.id, op.Method, op.Params)
+			m.request.CompareAndSwap(nil, &b)
+			req = m.request.Load()
+		}
+		s.req.SetBodyRaw(*req)
+	} else {
+		s.id = c.nextID.Add(1)
+		s.body = codec.AppendRequest(s.body[:0], s.id, op.Method, op.Params)
+		s.req.SetBodyRaw(s.body)
+	}
 	c.requests.Add(1)
 	err := c.pool.Do(requestContext(ctx), &s.req, &s.resp)
-	if err == nil || isStatusError(err) {
+	body := s.resp.Body()
+	switch {
+	case err == nil && m != nil && isKnownGood(m, body):
+		// Byte for byte the answer already validated as a success for
+		// this op (a node answering the same read the same way): the
+		// decode below would say the same.
+	case err == nil || isStatusError(err):
 		// A JSON-RPC server may answer a failing call with HTTP 400/500 and
 		// an error object in the body: report the server's error.
-		if derr := codec.DecodeBatch(s.resp.Body(), s.decode); derr != nil {
+		if derr := codec.DecodeBatch(body, s.decode); derr != nil {
 			if rpc := rejected(derr); rpc != nil {
 				err = rpc
 			} else if err == nil {
@@ -159,11 +181,21 @@ func (c *SingleCaller) Call(ctx context.Context, op *Op) error {
 			err = s.rpcErr
 		} else if !s.seen && err == nil {
 			err = fmt.Errorf("bench: %s: %w", op.Method, errNoAnswer)
+		} else if err == nil && m != nil && m.okBody.Load() == nil {
+			good := append([]byte(nil), body...)
+			m.okBody.CompareAndSwap(nil, &good)
 		}
 	}
 	s.resp.Reset()
 	c.slots.Put(s)
 	return err
+}
+
+// isKnownGood reports whether body is the answer first validated as a
+// success for the op.
+func isKnownGood(m *opMemo, body []byte) bool {
+	good := m.okBody.Load()
+	return good != nil && bytes.Equal(*good, body)
 }
 
 // isStatusError reports a non-2xx answer. It is only called with an error,

@@ -2,8 +2,15 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -180,4 +187,56 @@ func TestStallShowsInOpenLoopOnly(t *testing.T) {
 	if p99 := closed.Latency.Quantile(99); p99 > 250*time.Millisecond {
 		t.Errorf("closed loop p99 %v: expected the closed loop to hide the stall", p99)
 	}
+}
+
+// TestSingleCallerRemembersOnlyIdenticalSuccess: an op's answer that differs
+// from the one first validated is decoded in full, so a node that starts
+// failing the same call is seen failing.
+func TestSingleCallerRemembersOnlyIdenticalSuccess(t *testing.T) {
+	var calls atomic.Int64
+	var bodies sync.Map
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		bodies.Store(string(b), true)
+		var req struct {
+			ID uint64 `json:"id"`
+		}
+		if err := json.Unmarshal(b, &req); err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		n := calls.Add(1)
+		switch {
+		case n <= 3:
+			fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%d,"result":{"ok":true}}`, req.ID)
+		case n == 4:
+			fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%d,"result":{"ok":true},"error":{"code":1,"message":"both"}}`, req.ID)
+		default:
+			fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%d,"error":{"code":-32000,"message":"busy"}}`, req.ID)
+		}
+	}))
+	defer srv.Close()
+	load, err := NewWorkload([]Op{{Method: "node-info", Params: []byte(`{}`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newSingle(t, srv.URL+"/v3", 1)
+	op := &load.Ops()[0]
+	for i := 1; i <= 5; i++ {
+		err := c.Call(context.Background(), op)
+		switch {
+		case i <= 3 && err != nil:
+			t.Fatalf("call %d: %v", i, err)
+		case i == 4 && Classify(err).Kind != RPCKind(codec.CodeInvalidResponse):
+			t.Fatalf("call %d (result and error): %v", i, err)
+		case i == 5 && Classify(err).Kind != "rpc -32000":
+			t.Fatalf("call %d: %v, want the server's -32000", i, err)
+		}
+	}
+	n := 0
+	bodies.Range(func(_, _ any) bool { n++; return true })
+	if n != 1 {
+		t.Fatalf("the op went out as %d different bodies, want 1", n)
+	}
+	srv.CloseClientConnections()
 }

@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"sort"
+	"sync/atomic"
 )
 
 // Op is one kind of call in a workload: a JSON-RPC method with its params,
@@ -27,8 +28,18 @@ type Op struct {
 	// batching caller). Default 0.
 	Priority int `json:"priority,omitempty"`
 
-	methodIndex int // index into Workload.methods
-	bandIndex   int // index into Workload.bands
+	methodIndex int     // index into Workload.methods
+	bandIndex   int     // index into Workload.bands
+	memo        *opMemo // shared by copies of the op; nil for ops built outside NewWorkload
+}
+
+// opMemo is what a caller may remember about an op between calls: its
+// encoded single request and the first answer it validated as a success.
+// Both are written once and then only read.
+type opMemo struct {
+	id      uint64
+	request atomic.Pointer[[]byte]
+	okBody  atomic.Pointer[[]byte]
 }
 
 // Workload is a weighted mix of ops. It is immutable once built and safe for
@@ -85,6 +96,7 @@ func NewWorkload(ops []Op) (*Workload, error) {
 			w.methods = append(w.methods, op.Method)
 		}
 		op.methodIndex = idx
+		op.memo = &opMemo{id: uint64(i) + 1}
 		bandSet[op.Priority] = true
 	}
 	if math.IsInf(total, 0) {
