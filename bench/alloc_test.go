@@ -15,21 +15,33 @@ import (
 func TestSingleCallerAllocs(t *testing.T) {
 	s := startDevnet(t, devnet.Misbehaviour{})
 	c := newSingle(t, s.URL()+"/v3", 1)
-	op := &Op{Method: "node-info", Params: []byte(`{}`)}
-	ctx := context.Background()
-	for i := 0; i < 10; i++ { // warm the pools and the connection
-		if err := c.Call(ctx, op); err != nil {
-			t.Fatal(err)
-		}
+	load, err := NewWorkload([]Op{{Method: "node-info", Params: []byte(`{}`)}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	allocs := testing.AllocsPerRun(500, func() {
-		if err := c.Call(ctx, op); err != nil {
-			t.Fatal(err)
-		}
-	})
-	t.Logf("%.2f allocs per single call", allocs)
-	if allocs > 0 {
-		t.Fatalf("%.2f allocs per single call, want 0", allocs)
+	for _, tc := range []struct {
+		name string
+		op   *Op
+	}{
+		{"op of a workload", &load.Ops()[0]},
+		{"op built by hand", &Op{Method: "node-info", Params: []byte(`{}`)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			for i := 0; i < 10; i++ { // warm the pools and the connection
+				if err := c.Call(ctx, tc.op); err != nil {
+					t.Fatal(err)
+				}
+			}
+			allocs := testing.AllocsPerRun(500, func() {
+				if err := c.Call(ctx, tc.op); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if allocs > 0 {
+				t.Fatalf("%.2f allocs per single call, want 0", allocs)
+			}
+		})
 	}
 }
 
