@@ -2,7 +2,6 @@ package fastbatch
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -79,11 +78,11 @@ func (j *JSONRPCClient) Call(ctx context.Context, method string, params, result 
 // Batch sends reqs as one JSON-RPC batch request (more than one only if the
 // server refuses the batch as a whole and it has to be split) and returns
 // one Result per request, in request order. The error is non-nil only for a
-// closed client or an ended ctx before anything was sent; per-call failures
-// are in the Results.
+// closed client (ErrStopped) or a ctx that ended before anything was sent;
+// per-call failures are in the Results.
 func (j *JSONRPCClient) Batch(ctx context.Context, reqs []Request) ([]Result, error) {
 	if j.snd.lifeCtx.Err() != nil {
-		return nil, errClientClosed
+		return nil, ErrStopped
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, ctxError(err)
@@ -121,9 +120,8 @@ func (j *JSONRPCClient) Batch(ctx context.Context, reqs []Request) ([]Result, er
 	return results, nil
 }
 
-var errClientClosed = errors.New("fastbatch: JSONRPCClient closed")
-
-// Close cancels requests in flight and closes the private pool, if any. It
+// Close cancels requests in flight and closes the private pool, if any;
+// later calls return ErrStopped. It
 // is idempotent.
 func (j *JSONRPCClient) Close() error {
 	var err error
