@@ -871,3 +871,40 @@ func TestTotalLimitWaiterSeesSlotFreedBeforeItWaits(t *testing.T) {
 		})
 	}
 }
+
+// TestEmptyBodyWithContentEncodingIsNotAnError: a HEAD answer (headers of
+// the GET representation, Content-Encoding included) and a 204 carry no
+// body to decode; they are successes, not corrupt gzip/zstd streams.
+func TestEmptyBodyWithContentEncodingIsNotAnError(t *testing.T) {
+	gzBody := gz(t, []byte(`{"ok":true}`))
+	srv := startNet(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Encoding", r.URL.Query().Get("enc"))
+		if r.URL.Path == "/empty" {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		_, _ = w.Write(gzBody) // dropped by net/http for HEAD
+	})
+	p := newPool(t, Config{})
+	for _, tc := range []struct{ method, path, enc string }{
+		{fasthttp.MethodHead, "/full", "gzip"},
+		{fasthttp.MethodHead, "/full", "zstd"},
+		{fasthttp.MethodGet, "/empty", "gzip"},
+		{fasthttp.MethodPost, "/empty", "zstd"},
+	} {
+		t.Run(tc.method+tc.path+"/"+tc.enc, func(t *testing.T) {
+			req := fasthttp.AcquireRequest()
+			resp := fasthttp.AcquireResponse()
+			defer fasthttp.ReleaseRequest(req)
+			defer fasthttp.ReleaseResponse(resp)
+			req.Header.SetMethod(tc.method)
+			req.SetRequestURI(srv.URL + tc.path + "?enc=" + tc.enc)
+			if err := p.Do(context.Background(), req, resp); err != nil {
+				t.Fatalf("%s %s with Content-Encoding %s: %v", tc.method, tc.path, tc.enc, err)
+			}
+			if len(resp.Body()) != 0 {
+				t.Fatalf("body %q", resp.Body())
+			}
+		})
+	}
+}

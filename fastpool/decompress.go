@@ -25,10 +25,16 @@ const maxPooledBody = 4 << 20
 
 // finishBody decodes a gzip or zstd body in place (into resp) with
 // codec.Decompress under MaxResponseBodySize and removes Content-Encoding.
-// An identity body costs one header lookup.
+// An identity or empty body costs one header lookup.
 func (p *Pool) finishBody(resp *fasthttp.Response) error {
 	enc := resp.Header.ContentEncoding()
 	if len(enc) == 0 || string(enc) == codec.EncodingIdentity {
+		return nil
+	}
+	if len(resp.Body()) == 0 {
+		// A HEAD answer, a 204 or 304, a skipped body: nothing to decode
+		// (an empty body is not a valid gzip stream, but it is no error).
+		resp.Header.Del(fasthttp.HeaderContentEncoding)
 		return nil
 	}
 	bp := bodyBufPool.Get().(*[]byte)
