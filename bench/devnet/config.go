@@ -21,10 +21,13 @@ type BatchLimitStyle int
 
 const (
 	// LimitWholeBatch answers the whole batch with one JSON-RPC error object
-	// (-32600, id null) instead of an array, as erigon and pathfinder do.
+	// instead of an array, as erigon and pathfinder do: erigon's -32000
+	// "batch limit N exceeded (can increase by --rpc.batch.limit). Requested
+	// batch of size: M", id null.
 	LimitWholeBatch BatchLimitStyle = iota
 	// LimitGeth answers HTTP 200 with a one-element array holding -32600
-	// "batch too large" on the first element's id, as go-ethereum does.
+	// "batch too large" on the id of the first call that has one, as
+	// go-ethereum does.
 	LimitGeth
 	// LimitHTTP413 answers HTTP 413 Request Entity Too Large.
 	LimitHTTP413

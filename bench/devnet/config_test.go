@@ -81,3 +81,14 @@ func TestStartErrors(t *testing.T) {
 		t.Fatal("second server on a taken port started")
 	}
 }
+
+func TestRequestBodyLimit(t *testing.T) {
+	s := startServer(t, Config{MaxRequestBodyBytes: 100})
+	body, _ := batchBody(t, 5)
+	if r := post(t, s, "/v3", body); r.status != 413 {
+		t.Fatalf("status %d for a %d-byte body over a 100-byte limit, want 413", r.status, len(body))
+	}
+	if r := post(t, s, "/v3", `{"jsonrpc":"2.0","id":1,"method":"version"}`); r.status != 200 {
+		t.Fatalf("status %d for a small body", r.status)
+	}
+}

@@ -109,7 +109,7 @@ func TestBatchLimitStyles(t *testing.T) {
 		check func(t *testing.T, r reply)
 	}{
 		{LimitWholeBatch, func(t *testing.T, r reply) {
-			want := `{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"batch limit 4 exceeded"}}`
+			want := `{"jsonrpc":"2.0","id":null,"error":{"code":-32000,"message":"batch limit 4 exceeded (can increase by --rpc.batch.limit). Requested batch of size: 5"}}`
 			if r.status != 200 || string(r.body) != want {
 				t.Fatalf("status %d body %s, want 200 %s", r.status, r.body, want)
 			}
@@ -135,8 +135,15 @@ func TestBatchLimitStyles(t *testing.T) {
 		t.Run(tt.style.String(), func(t *testing.T) {
 			s := startServer(t, Config{Misbehaviour: Misbehaviour{MaxBatchSize: 4, BatchLimit: tt.style}})
 			tt.check(t, post(t, s, "/v3", body))
-			if n := s.Stats().Injected[InjectedBatchLimit]; n != 1 {
-				t.Fatalf("batch_limit injected %d, want 1", n)
+			if tt.style == LimitGeth {
+				// The error goes on the first call's id, past notifications.
+				r := post(t, s, "/v3", `[{"jsonrpc":"2.0","method":"x"},{"jsonrpc":"2.0","method":"x","id":"b"},1,2,3]`)
+				if want := `[{"jsonrpc":"2.0","id":"b","error":{"code":-32600,"message":"batch too large"}}]`; string(r.body) != want {
+					t.Fatalf("body %s, want %s", r.body, want)
+				}
+			}
+			if n := s.Stats().Injected[InjectedBatchLimit]; n != 1 && tt.style != LimitGeth || n != 2 && tt.style == LimitGeth {
+				t.Fatalf("batch_limit injected %d", n)
 			}
 			// A batch at the limit passes.
 			small, want := batchBody(t, 4)

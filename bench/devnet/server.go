@@ -412,19 +412,26 @@ func (s *Server) serveRPC(ctx *fasthttp.RequestCtx, v api) {
 				s.dropConn(ctx)
 				return
 			case LimitGeth:
-				out = append(out, '[')
-				c := calls[0]
-				if c.id == nil {
-					c.id = []byte(idNull)
+				// go-ethereum puts the error on the id of the first call
+				// (notifications skipped); null when there is none.
+				first := call{id: []byte(idNull)}
+				for i := range calls {
+					if calls[i].id != nil {
+						first.id = calls[i].id
+						break
+					}
 				}
-				c.invalid = false
-				out = appendElement(out, &c, answerBatchTooLarge)
+				out = append(out, '[')
+				out = appendElement(out, &first, answerBatchTooLarge)
 				out = append(out, ']')
 			default:
+				// erigon's words and code (a plain error: -32000), id null.
 				out = append(out, jsonrpcPrefix+idNull...)
-				out = append(out, `,"error":{"code":-32600,"message":"batch limit `...)
+				out = append(out, `,"error":{"code":-32000,"message":"batch limit `...)
 				out = strconv.AppendInt(out, int64(m.MaxBatchSize), 10)
-				out = append(out, ` exceeded"}}`...)
+				out = append(out, ` exceeded (can increase by --rpc.batch.limit). Requested batch of size: `...)
+				out = strconv.AppendInt(out, int64(len(calls)), 10)
+				out = append(out, `"}}`...)
 			}
 			break
 		}
