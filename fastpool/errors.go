@@ -64,9 +64,12 @@ func (e *StatusError) Error() string {
 	return b.String()
 }
 
-// RequestError is the final error after transport failures (or a status
-// error that followed transport failures). Errs holds one error per attempt
-// in order; errors.Is/As see all of them (Unwrap() []error), so
+// RequestError is the final error when the last attempt failed in
+// transport, or when the context ended while Do waited to retry a retryable
+// status (Errs then ends with that *StatusError and the context's error). A
+// final status answered by the server is a *StatusError instead, even when
+// transport failures came before it. Errs holds one error per attempt in
+// order; errors.Is/As see all of them (Unwrap() []error), so
 // errors.Is(err, context.DeadlineExceeded) holds when an attempt ran out of
 // time.
 type RequestError struct {
