@@ -17,7 +17,9 @@
 //   - Every wait honours its context and Close. A producer that gives up
 //     after it claimed a slot leaves a hole the consumer skips, so a
 //     cancelled producer can never stall the consumer.
-//   - Publish, PublishBatch, TryPublish, Drain and Wait allocate nothing.
+//   - Publish, PublishBatch, TryPublish, Drain and Wait allocate nothing
+//     (a producer that parks on a full ring borrows a pooled channel, so
+//     that path allocates only until the pool is warm).
 //   - Drained slots are cleared when T holds pointers.
 //
 // With [WithSingleProducer] (one publishing goroutine at a time) the claim
