@@ -9,9 +9,10 @@
 # wrk and hey come from Debian packages (apt-get, when missing and root),
 # bombardier and vegeta from the Go module proxy into $BIN.
 #
-# Knobs: CONNS (default 16), DURATION in seconds (default 10), ROUNDS
-# (default 1: each tool once; more rounds interleave the tools and keep each
-# tool's best round).
+# Knobs: CONNS (default 16), DURATION in seconds per run (default 10),
+# ROUNDS (default 3). Each tool runs right beside a loadgen run and the ratio
+# is taken within the pair (the machine is shared); the verdict is the median
+# ratio over the rounds.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -20,7 +21,7 @@ BIN=${BIN:-$PWD/bin}
 OUT=${OUT:-$PWD/out}
 CONNS=${CONNS:-16}
 DURATION=${DURATION:-10}
-ROUNDS=${ROUNDS:-1}
+ROUNDS=${ROUNDS:-3}
 BOMBARDIER_VERSION=${BOMBARDIER_VERSION:-v1.2.6}
 VEGETA_VERSION=${VEGETA_VERSION:-v12.13.0}
 mkdir -p "$BIN" "$OUT"
@@ -104,28 +105,44 @@ run_loadgen() {
 		--warmup 0s --workload "$work/workload.jsonl" --progress off | awk '/^  requests/ {print $4}'
 }
 
-tools="loadgen wrk bombardier vegeta hey"
-declare -A best
+# Each tool is measured right next to a loadgen run (alternating which goes
+# first), and the ratio is taken within that pair: the machine is shared, so
+# only runs seconds apart are comparable. The verdict uses the median ratio
+# over the rounds.
+measure() {
+	local t=$1 round=$2 v
+	echo "== round $round: $t, $CONNS connections, ${DURATION}s, closed loop" >&2
+	v=$("run_$t")
+	[ -n "$v" ] || { echo "$t printed no requests/s" >&2; exit 1; }
+	echo "   $t: $v req/s" >&2
+	echo "$v"
+}
+median() { sort -g | awk '{a[NR] = $1} END {if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+
+: >"$work/pairs"
 for round in $(seq 1 "$ROUNDS"); do
-	for t in $tools; do
-		echo "== round $round: $t, $CONNS connections, ${DURATION}s, closed loop" >&2
-		v=$("run_$t")
-		[ -n "$v" ] || { echo "$t printed no requests/s" >&2; exit 1; }
-		echo "   $t: $v req/s" >&2
-		if [ -z "${best[$t]:-}" ] || awk -v a="$v" -v b="${best[$t]}" 'BEGIN {exit !(a > b)}'; then
-			best[$t]=$v
+	for t in wrk bombardier vegeta hey; do
+		if [ $((round % 2)) -eq 1 ]; then
+			lg=$(measure loadgen "$round"); tv=$(measure "$t" "$round")
+		else
+			tv=$(measure "$t" "$round"); lg=$(measure loadgen "$round")
 		fi
+		echo "$t $round $tv $lg" >>"$work/pairs"
 	done
 done
 
 {
 	echo "machine: $(nproc) cores, $(uname -sr), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-	echo "command: CONNS=$CONNS DURATION=$DURATION ROUNDS=$ROUNDS make bench-tools (best of $ROUNDS round(s) per tool)"
-	printf '%-11s %12s %14s %6s %s\n' tool "req/s" "loadgen/tool" bar verdict
+	echo "command: CONNS=$CONNS DURATION=$DURATION ROUNDS=$ROUNDS make bench-tools"
+	echo "each tool ran beside a loadgen run; ratio = loadgen/tool within the pair, median over $ROUNDS round(s)"
+	printf '%-11s %12s %14s %16s %6s %s\n' tool "tool req/s" "loadgen req/s" "loadgen/tool" bar verdict
 	for t in wrk bombardier vegeta hey; do
 		case $t in wrk) bar=0.9 ;; bombardier) bar=1.0 ;; *) bar=2.0 ;; esac
-		awk -v t="$t" -v a="${best[loadgen]}" -v b="${best[$t]}" -v bar="$bar" 'BEGIN {
-			r = a / b; printf "%-11s %12.0f %13.2f× %5.1f× %s\n", t, b, r, bar, (r >= bar ? "meets the bar" : "BELOW the bar") }'
+		tv=$(awk -v t="$t" '$1 == t {print $3}' "$work/pairs" | median)
+		lg=$(awk -v t="$t" '$1 == t {print $4}' "$work/pairs" | median)
+		r=$(awk -v t="$t" '$1 == t {print $4 / $3}' "$work/pairs" | median)
+		rounds=$(awk -v t="$t" '$1 == t {printf "%s%.2f", sep, $4 / $3; sep = " "}' "$work/pairs")
+		awk -v t="$t" -v tv="$tv" -v lg="$lg" -v r="$r" -v bar="$bar" -v rounds="$rounds" 'BEGIN {
+			printf "%-11s %12.0f %14.0f %15.2f× %5.1f× %s (rounds: %s)\n", t, tv, lg, r, bar, (r >= bar ? "meets the bar" : "BELOW the bar"), rounds }'
 	done
-	printf '%-11s %12.0f\n' loadgen "${best[loadgen]}"
 } | tee "$OUT/bench-tools.txt"
