@@ -908,3 +908,37 @@ func TestEmptyBodyWithContentEncodingIsNotAnError(t *testing.T) {
 		})
 	}
 }
+
+// TestDisableCompressionLeavesBodyAsSent: with DisableCompression the pool
+// neither asks for compression nor decodes it (Config documents both): a
+// caller that sets Accept-Encoding itself gets the compressed bytes and the
+// Content-Encoding header, as with net/http's Transport.
+func TestDisableCompressionLeavesBodyAsSent(t *testing.T) {
+	plain := []byte(`{"jsonrpc":"2.0","id":1,"result":"` + strings.Repeat("z", 500) + `"}`)
+	gzBody := gz(t, plain)
+	var sawAccept atomic.Value
+	srv := startFast(t, func(ctx *fasthttp.RequestCtx) {
+		sawAccept.Store(string(ctx.Request.Header.Peek("Accept-Encoding")))
+		ctx.Response.Header.Set("Content-Encoding", "gzip")
+		ctx.SetBody(gzBody)
+	})
+	p := newPool(t, Config{DisableCompression: true})
+	req := fasthttp.AcquireRequest()
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI(srv.URL)
+	if err := p.Do(context.Background(), req, resp); err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := sawAccept.Load().(string); a != "" {
+		t.Fatalf("Accept-Encoding %q sent with compression disabled", a)
+	}
+	req.Header.Set("Accept-Encoding", "gzip")
+	if err := p.Do(context.Background(), req, resp); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(resp.Body(), gzBody) || string(resp.Header.ContentEncoding()) != "gzip" {
+		t.Fatalf("body decoded (%d bytes, Content-Encoding %q) although compression is disabled", len(resp.Body()), resp.Header.ContentEncoding())
+	}
+}

@@ -27,6 +27,9 @@ const maxPooledBody = 4 << 20
 // codec.Decompress under MaxResponseBodySize and removes Content-Encoding.
 // An identity or empty body costs one header lookup.
 func (p *Pool) finishBody(resp *fasthttp.Response) error {
+	if p.cfg.DisableCompression {
+		return nil // documented: the caller asked for the body as sent
+	}
 	enc := resp.Header.ContentEncoding()
 	if len(enc) == 0 || string(enc) == codec.EncodingIdentity {
 		return nil
