@@ -56,6 +56,10 @@ var pastTime = time.Unix(1, 0)
 // that cannot get a connection in time gets an error matching
 // ErrPoolExhausted and the context's error.
 //
+// A body set with SetBodyStream is read once: such a request is not re-sent
+// after an attempt began writing it (only dial and connection-wait failures
+// are retried), since a re-send would carry an empty body.
+//
 // Do may set User-Agent and Accept-Encoding on req when they are empty. It
 // does not keep req or resp after it returns: a cancelled attempt is
 // interrupted by closing its connection's deadline, in the calling
@@ -94,6 +98,10 @@ func (p *Pool) do(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Res
 		return err
 	}
 	idempotent := o.idempotent || isIdempotentMethod(req)
+	// fasthttp reads a body stream once and drops it after writing: a
+	// re-send would go out with an empty body. Such a request is retried
+	// only while its stream is untouched (dial and connection-wait failures).
+	bodyStream := req.IsBodyStream()
 	if len(req.Header.UserAgent()) == 0 {
 		req.Header.SetUserAgent(p.cfg.UserAgent)
 	}
@@ -152,7 +160,8 @@ func (p *Pool) do(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Res
 			} else {
 				h.succeeded() // the server answered: it is alive
 			}
-			if !retry || !(anyMethod || idempotent) || attempts > p.cfg.MaxRetries {
+			streamGone := bodyStream && !req.IsBodyStream()
+			if !retry || !(anyMethod || idempotent) || attempts > p.cfg.MaxRetries || streamGone {
 				return p.statusError(resp, h, req, attempts, errs, maybeSent)
 			}
 			wait := p.backoff(attempts)
@@ -194,7 +203,7 @@ func (p *Pool) do(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Res
 		if ae != nil && ae.stage != "wait" && ctx.Err() == nil {
 			h.failed() // the caller giving up says nothing about the host
 		}
-		if !p.shouldRetry(ctx, aerr, sent, idempotent, attempts) {
+		if streamGone := bodyStream && !req.IsBodyStream(); streamGone || !p.shouldRetry(ctx, aerr, sent, idempotent, attempts) {
 			return &RequestError{Method: string(req.Header.Method()), Host: h.name, Attempts: attempts, Errs: errs, MaybeSent: maybeSent}
 		}
 		wait := p.backoff(attempts)

@@ -471,3 +471,42 @@ func TestUnsolicitedBytesAfterResponseAreNotTheNextAnswer(t *testing.T) {
 		}
 	}
 }
+
+// TestBodyStreamNotResentEmpty: fasthttp drops a request's body stream once
+// written, so a retry would send the same request with an empty body. An
+// idempotent request answered 503 is then not retried: the status is the
+// answer, and the server never sees a mangled copy.
+func TestBodyStreamNotResentEmpty(t *testing.T) {
+	var mu sync.Mutex
+	var bodies []string
+	srv := startFast(t, func(ctx *fasthttp.RequestCtx) {
+		mu.Lock()
+		bodies = append(bodies, string(ctx.PostBody()))
+		n := len(bodies)
+		mu.Unlock()
+		if n == 1 {
+			ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
+		}
+	})
+	p := newPool(t, Config{MaxRetries: 3})
+	req := fasthttp.AcquireRequest()
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.Header.SetMethod(fasthttp.MethodPut)
+	req.SetRequestURI(srv.URL)
+	const body = `{"method":"query"}`
+	req.SetBodyStream(strings.NewReader(body), len(body))
+	err := p.Do(context.Background(), req, resp)
+	var se *StatusError
+	if !errors.As(err, &se) || se.StatusCode != 503 || se.Attempts != 1 {
+		t.Fatalf("want the 503 after one attempt, got %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i, b := range bodies {
+		if b != body {
+			t.Fatalf("attempt %d sent body %q, want %q", i+1, b, body)
+		}
+	}
+}
