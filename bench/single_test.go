@@ -184,7 +184,9 @@ func TestStallShowsInOpenLoopOnly(t *testing.T) {
 	if mx := closed.Latency.Max(); mx < 900*time.Millisecond {
 		t.Errorf("closed loop max %v: its in-flight calls did wait out the stall", mx)
 	}
-	if p99 := closed.Latency.Quantile(99); p99 > 250*time.Millisecond {
+	// Half the stall: loose enough for a loaded CI machine under -race,
+	// tight enough that a p99 reflecting the stall would fail it.
+	if p99 := closed.Latency.Quantile(99); p99 > 500*time.Millisecond {
 		t.Errorf("closed loop p99 %v: expected the closed loop to hide the stall", p99)
 	}
 }
