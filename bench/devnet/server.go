@@ -195,7 +195,8 @@ func (s *Server) Misbehaviour() Misbehaviour { return *s.mis.Load() }
 
 // Update applies fn to a copy of the current fault set and installs the
 // result if it validates. Concurrent Updates are serialised by
-// compare-and-swap, so none is lost.
+// compare-and-swap, so none is lost; fn may therefore run more than once and
+// must only edit the fault set it is given.
 func (s *Server) Update(fn func(*Misbehaviour)) error {
 	for {
 		old := s.mis.Load()
