@@ -141,7 +141,7 @@ func latencyOverTimePlot(results []*Result) (*plot.Plot, error) {
 	for i, r := range results {
 		var p50, p99 plotter.XYs
 		for _, iv := range r.Timeline {
-			if iv.Latency.Count() == 0 {
+			if iv.Latency.Count() == 0 || stub(r, iv) {
 				continue
 			}
 			x := (iv.Offset + iv.Length).Seconds()
@@ -172,7 +172,7 @@ func throughputPlot(results []*Result) (*plot.Plot, error) {
 		var calls, errs plotter.XYs
 		anyErr := false
 		for _, iv := range r.Timeline {
-			if iv.Length < time.Millisecond {
+			if iv.Length < time.Millisecond || stub(r, iv) {
 				continue
 			}
 			x := (iv.Offset + iv.Length).Seconds()
@@ -193,6 +193,12 @@ func throughputPlot(results []*Result) (*plot.Plot, error) {
 		}
 	}
 	return p, nil
+}
+
+// stub reports the short last interval of a run (the calls in flight when it
+// ended), too short to plot a rate or percentiles from next to full ones.
+func stub(r *Result, iv Interval) bool {
+	return r.Interval > 0 && iv.Length < r.Interval/5
 }
 
 func addLine(p *plot.Plot, xys plotter.XYs, name string, color, dash int) error {
