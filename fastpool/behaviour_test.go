@@ -631,7 +631,19 @@ func TestCloseWakesWaiters(t *testing.T) {
 		_, _, err := doPost(context.Background(), p, srv.URL, nil)
 		errc <- err
 	}()
-	time.Sleep(20 * time.Millisecond)
+	// Close only once the second caller really waits: closing earlier would
+	// fail it with ErrPoolClosed before it waits and test nothing.
+	eventually(t, "second caller waiting for the connection", func() bool {
+		for _, h := range *p.hosts.Load() {
+			h.mu.Lock()
+			n := len(h.waiters)
+			h.mu.Unlock()
+			if n == 1 {
+				return true
+			}
+		}
+		return false
+	})
 	_ = p.Close()
 	select {
 	case err := <-errc:
