@@ -64,9 +64,10 @@ type Config struct {
 	RequestTimeout time.Duration
 	// KeepAliveTimeout is how long an idle keep-alive connection is kept:
 	// an older one is never reused (checked when a request picks it) and is
-	// closed by the monitor started with Start. Default 30s. Connections
-	// idle over a second are also peeked at before reuse, so one the server
-	// closed is dropped instead of carrying a request.
+	// closed by the monitor started with Start. Default 30s. On Linux,
+	// connections idle over a second are also peeked at before reuse, so
+	// one the server closed is dropped instead of carrying a request; other
+	// systems have no non-blocking peek and trust them until this timeout.
 	KeepAliveTimeout time.Duration
 	// DisableTCPNoDelay turns Nagle's algorithm back on. Default false:
 	// TCP_NODELAY is set on every connection (the seed's TCPNoDelay=true).
