@@ -480,8 +480,10 @@ func parseCode(v []byte) (int, bool) {
 // body, same lifetime rules as DecodeBatch), or the server's *Error for that
 // call — also when the error object carries "id": null, as servers do for a
 // request they could not parse — or an error wrapping ErrMalformedResponse
-// when the body is malformed, answers another id, or answers nothing. A
-// one-element array is accepted as well.
+// when the body is malformed, answers another id, or answers nothing. Two
+// exceptions: "[]" gives ErrEmptyBatch, and a result without a usable id
+// gives an *Error with CodeInvalidResponse. A one-element array is accepted
+// as well.
 func DecodeResponse(body []byte, id uint64) ([]byte, error) {
 	var (
 		result    []byte
