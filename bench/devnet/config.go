@@ -182,6 +182,12 @@ type Config struct {
 	// MaxRequestBodyBytes is the largest request body read; larger bodies
 	// get HTTP 413, as go-ethereum does past 5 MiB. Default 5 MiB.
 	MaxRequestBodyBytes int
+	// DecodeRequests makes the server decompress request bodies sent with
+	// Content-Encoding gzip or zstd (at most MaxRequestBodyBytes decoded; a
+	// corrupt or unknown coding gets HTTP 400). Default false: like the
+	// Accumulate node, the body is parsed as sent, so a compressed body is
+	// answered -32700.
+	DecodeRequests bool
 	// CacheEntries bounds the cache of rendered answers (keyed by path,
 	// method and params bytes). Default 65536; negative disables caching.
 	CacheEntries int

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batchring/batchring/codec"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 )
@@ -427,5 +428,30 @@ func TestDeterminism(t *testing.T) {
 	}
 	if strings.Join(a, "\n") == strings.Join(c, "\n") {
 		t.Fatal("seeds 11 and 12 gave the same fault pattern")
+	}
+}
+
+func TestDecodeRequests(t *testing.T) {
+	body, want := batchBody(t, 3)
+	for _, enc := range []string{"gzip", "zstd"} {
+		z, err := codec.Compress(nil, []byte(body), enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(enc, func(t *testing.T) {
+			r := post(t, startServer(t, Config{DecodeRequests: true}), "/v3", string(z), "Content-Encoding", enc)
+			_, got := elements(t, r.body)
+			if len(got) != 3 || got["1"] != want["1"] {
+				t.Fatalf("answer %.200s", r.body)
+			}
+			r = post(t, startServer(t, Config{}), "/v3", string(z), "Content-Encoding", enc)
+			if !strings.Contains(string(r.body), `"code":-32700`) {
+				t.Fatalf("compressed body without DecodeRequests: %.200s, want -32700", r.body)
+			}
+		})
+	}
+	r := post(t, startServer(t, Config{DecodeRequests: true}), "/v3", body, "Content-Encoding", "br")
+	if r.status != 400 {
+		t.Fatalf("unknown coding: status %d, want 400", r.status)
 	}
 }

@@ -322,6 +322,7 @@ func (r *rng) normal() float64 {
 
 // scratch is per-request working memory, pooled.
 type scratch struct {
+	in    []byte // decoded request body (DecodeRequests)
 	calls []call
 	order []int32
 	key   []byte
@@ -378,6 +379,16 @@ func (s *Server) serveRPC(ctx *fasthttp.RequestCtx, v api) {
 
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
+	if s.cfg.DecodeRequests {
+		if enc := ctx.Request.Header.Peek(codec.HeaderContentEncoding); len(enc) > 0 {
+			d, err := codec.Decompress(sc.in[:0], body, string(enc), s.cfg.MaxRequestBodyBytes)
+			if err != nil {
+				httpError(ctx, "400 Bad Request: "+err.Error(), fasthttp.StatusBadRequest)
+				return
+			}
+			sc.in, body = d, d
+		}
+	}
 	kind, calls := parseRequest(body, sc.calls[:0])
 	sc.calls = calls
 	out := ctx.Response.SwapBody(nil)[:0]

@@ -61,6 +61,7 @@ func parseFlags(args []string, stderr io.Writer) (devnet.Config, error) {
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:26660", "TCP address to listen on")
 	fs.Int64Var(&cfg.Seed, "seed", 0, "seed of every injected fault (answers do not depend on it)")
 	fs.IntVar(&cfg.MaxRequestBodyBytes, "max-body", 5<<20, "largest request body in bytes; larger gets HTTP 413")
+	fs.BoolVar(&cfg.DecodeRequests, "decode-requests", false, "decompress request bodies sent with Content-Encoding gzip/zstd")
 	fs.IntVar(&cfg.CacheEntries, "cache", 1<<16, "rendered-answer cache entries (negative: off)")
 	fs.DurationVar(&cfg.Latency, "latency", 0, "latency added to every request")
 	fs.DurationVar(&cfg.LatencyPerCall, "latency-per-call", 0, "latency added per call in the request")

@@ -20,7 +20,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestParseFlags(t *testing.T) {
 	cfg, err := parseFlags([]string{
-		"-addr", "127.0.0.1:0", "-seed", "42", "-max-body", "1000", "-cache", "-1",
+		"-addr", "127.0.0.1:0", "-seed", "42", "-max-body", "1000", "-cache", "-1", "-decode-requests",
 		"-latency", "2ms", "-latency-per-call", "10us", "-jitter", "0.5",
 		"-max-batch", "100", "-batch-limit", "geth", "-max-response", "25000000",
 		"-rate-limit", "0.1", "-retry-after", "2s", "-server-errors", "0.2",
@@ -30,7 +30,7 @@ func TestParseFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := devnet.Config{Addr: "127.0.0.1:0", Seed: 42, MaxRequestBodyBytes: 1000, CacheEntries: -1,
+	want := devnet.Config{Addr: "127.0.0.1:0", Seed: 42, MaxRequestBodyBytes: 1000, CacheEntries: -1, DecodeRequests: true,
 		Misbehaviour: devnet.Misbehaviour{
 			Latency: 2 * time.Millisecond, LatencyPerCall: 10 * time.Microsecond, LatencyJitter: 0.5,
 			MaxBatchSize: 100, BatchLimit: devnet.LimitGeth, MaxResponseBytes: 25000000,
