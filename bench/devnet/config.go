@@ -96,6 +96,16 @@ type Misbehaviour struct {
 	// seconds (the header's unit). Default 0 sends "Retry-After: 0"; a
 	// negative value omits the header, as some providers do.
 	RetryAfter time.Duration
+	// RateLimitPerSecond admits at most this many JSON-RPC requests per
+	// second (a token bucket holding one second's worth); the others are
+	// refused like RateLimitFraction's. It depends on timing, so unlike the
+	// fractions it is not reproducible from the seed. 0 means no limit.
+	RateLimitPerSecond int
+	// RateLimitInBody refuses rate-limited requests with HTTP 200 and a
+	// single JSON-RPC error object, -32005 "request rate limited" with id
+	// null, as some hosted providers do, instead of HTTP 429. Retry-After is
+	// still sent. Default false.
+	RateLimitInBody bool
 	// ServerErrorFraction of requests are answered HTTP 500, 502 or 503
 	// (chosen by the seeded generator) without being processed. Default 0.
 	ServerErrorFraction float64
@@ -146,6 +156,9 @@ func (m *Misbehaviour) Validate() error {
 	}
 	if m.MaxResponseBytes < 0 {
 		return fmt.Errorf("%w: MaxResponseBytes %d is negative", ErrInvalidConfig, m.MaxResponseBytes)
+	}
+	if m.RateLimitPerSecond < 0 {
+		return fmt.Errorf("%w: RateLimitPerSecond %d is negative", ErrInvalidConfig, m.RateLimitPerSecond)
 	}
 	if m.CompressMinBytes < 0 {
 		return fmt.Errorf("%w: CompressMinBytes %d is negative", ErrInvalidConfig, m.CompressMinBytes)

@@ -24,6 +24,7 @@ func TestValidate(t *testing.T) {
 		{"fraction above 1", Config{Misbehaviour: Misbehaviour{RateLimitFraction: 1.5}}, "RateLimitFraction"},
 		{"negative fraction", Config{Misbehaviour: Misbehaviour{MissingFraction: -0.1}}, "MissingFraction"},
 		{"NaN fraction", Config{Misbehaviour: Misbehaviour{DropAfterFraction: math.NaN()}}, "DropAfterFraction"},
+		{"negative rate", Config{Misbehaviour: Misbehaviour{RateLimitPerSecond: -1}}, "RateLimitPerSecond"},
 		{"negative compress minimum", Config{Misbehaviour: Misbehaviour{CompressMinBytes: -1}}, "CompressMinBytes"},
 		{"negative body limit", Config{MaxRequestBodyBytes: -1}, "MaxRequestBodyBytes"},
 	}

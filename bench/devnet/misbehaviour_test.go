@@ -455,3 +455,33 @@ func TestDecodeRequests(t *testing.T) {
 		t.Fatalf("unknown coding: status %d, want 400", r.status)
 	}
 }
+
+func TestRateLimitPerSecond(t *testing.T) {
+	// A bucket of 5 a second: of 20 requests sent back to back, the first 5
+	// pass and most of the rest are refused (a few may pass as it refills).
+	s := startServer(t, Config{Misbehaviour: Misbehaviour{RateLimitPerSecond: 5, RateLimitInBody: true}})
+	passed, refused := 0, 0
+	for range 20 {
+		r := post(t, s, "/v3", `{"jsonrpc":"2.0","id":1,"method":"node-info"}`)
+		switch {
+		case r.status != 200:
+			t.Fatalf("status %d, want 200 (refusals in the body)", r.status)
+		case string(r.body) == `{"jsonrpc":"2.0","id":null,"error":{"code":-32005,"message":"request rate limited"}}`:
+			refused++
+			if r.header.Get("Retry-After") != "0" {
+				t.Fatalf("Retry-After %q", r.header.Get("Retry-After"))
+			}
+		default:
+			if refused > 0 && passed < 5 {
+				t.Fatal("refused before the burst was spent")
+			}
+			passed++
+		}
+	}
+	if passed < 5 || refused == 0 {
+		t.Fatalf("%d passed, %d refused", passed, refused)
+	}
+	if n := s.Stats().Injected[InjectedRateLimited]; n != uint64(refused) {
+		t.Fatalf("rate_limited %d, want %d", n, refused)
+	}
+}

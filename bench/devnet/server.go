@@ -34,6 +34,10 @@ type Server struct {
 	closeOnce sync.Once
 	closeErr  error
 
+	bucketMu     sync.Mutex
+	bucketTokens float64
+	bucketLast   time.Duration // since start
+
 	connMu sync.Mutex
 	conns  map[net.Conn]struct{} // open connections, force-closed if shutdown stalls
 }
@@ -224,6 +228,26 @@ func (s *Server) Stall(d time.Duration) {
 	}
 }
 
+// admit takes a token from the rate-limit bucket, which refills at perSecond
+// tokens a second up to perSecond; it reports false when the bucket is empty.
+func (s *Server) admit(perSecond int) bool {
+	now := time.Since(s.start)
+	s.bucketMu.Lock()
+	defer s.bucketMu.Unlock()
+	if s.bucketLast == 0 {
+		s.bucketTokens = float64(perSecond)
+	} else {
+		s.bucketTokens += (now - s.bucketLast).Seconds() * float64(perSecond)
+	}
+	s.bucketTokens = min(s.bucketTokens, float64(perSecond))
+	s.bucketLast = now
+	if s.bucketTokens < 1 {
+		return false
+	}
+	s.bucketTokens--
+	return true
+}
+
 // holdIfStalled blocks while a stall is in force; it reports whether it
 // held the request.
 func (s *Server) holdIfStalled() bool {
@@ -362,11 +386,16 @@ func (s *Server) serveRPC(ctx *fasthttp.RequestCtx, v api) {
 		s.stats.inject(InjectedDropBefore, 1)
 		s.dropConn(ctx)
 		return
-	case rateLimited:
+	case rateLimited || m.RateLimitPerSecond > 0 && !s.admit(m.RateLimitPerSecond):
 		s.stats.inject(InjectedRateLimited, 1)
 		if m.RetryAfter >= 0 {
 			secs := (m.RetryAfter + time.Second - 1) / time.Second
 			ctx.Response.Header.Set("Retry-After", strconv.FormatInt(int64(secs), 10))
+		}
+		if m.RateLimitInBody {
+			ctx.Response.Header.SetContentType(contentTypeJSON)
+			ctx.Response.SetBodyString(jsonrpcPrefix + idNull + `,"error":{"code":-32005,"message":"request rate limited"}}`)
+			return
 		}
 		httpError(ctx, "429 Too Many Requests: devnet rate limit", fasthttp.StatusTooManyRequests)
 		return

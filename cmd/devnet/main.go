@@ -70,6 +70,8 @@ func parseFlags(args []string, stderr io.Writer) (devnet.Config, error) {
 	limit := fs.String("batch-limit", "whole", "how an oversized batch is refused: whole (erigon: one error object), geth (one-element array), 413, close")
 	fs.IntVar(&cfg.MaxResponseBytes, "max-response", 0, "batch answer size after which elements get -32003 (geth), 0: no limit")
 	fs.Float64Var(&cfg.RateLimitFraction, "rate-limit", 0, "fraction of requests answered HTTP 429")
+	fs.IntVar(&cfg.RateLimitPerSecond, "rate", 0, "requests admitted per second (token bucket); the rest are rate limited (0: no limit)")
+	fs.BoolVar(&cfg.RateLimitInBody, "rate-limit-in-body", false, "refuse rate-limited requests with HTTP 200 and a -32005 error object instead of 429")
 	fs.DurationVar(&cfg.RetryAfter, "retry-after", 0, "Retry-After sent with 429 (rounded up to seconds; negative: omit the header)")
 	fs.Float64Var(&cfg.ServerErrorFraction, "server-errors", 0, "fraction of requests answered HTTP 500/502/503")
 	fs.Float64Var(&cfg.DropBeforeFraction, "drop-before", 0, "fraction of requests whose connection is closed before processing")

@@ -23,7 +23,7 @@ func TestParseFlags(t *testing.T) {
 		"-addr", "127.0.0.1:0", "-seed", "42", "-max-body", "1000", "-cache", "-1", "-decode-requests",
 		"-latency", "2ms", "-latency-per-call", "10us", "-jitter", "0.5",
 		"-max-batch", "100", "-batch-limit", "geth", "-max-response", "25000000",
-		"-rate-limit", "0.1", "-retry-after", "2s", "-server-errors", "0.2",
+		"-rate-limit", "0.1", "-rate", "50", "-rate-limit-in-body", "-retry-after", "2s", "-server-errors", "0.2",
 		"-drop-before", "0.01", "-drop-after", "0.02", "-reorder", "0.3", "-missing", "0.04",
 		"-compress", "-compress-min", "512",
 	}, io.Discard)
@@ -34,7 +34,7 @@ func TestParseFlags(t *testing.T) {
 		Misbehaviour: devnet.Misbehaviour{
 			Latency: 2 * time.Millisecond, LatencyPerCall: 10 * time.Microsecond, LatencyJitter: 0.5,
 			MaxBatchSize: 100, BatchLimit: devnet.LimitGeth, MaxResponseBytes: 25000000,
-			RateLimitFraction: 0.1, RetryAfter: 2 * time.Second, ServerErrorFraction: 0.2,
+			RateLimitFraction: 0.1, RateLimitPerSecond: 50, RateLimitInBody: true, RetryAfter: 2 * time.Second, ServerErrorFraction: 0.2,
 			DropBeforeFraction: 0.01, DropAfterFraction: 0.02, ReorderFraction: 0.3, MissingFraction: 0.04,
 			Compress: true, CompressMinBytes: 512,
 		}}
