@@ -26,12 +26,17 @@
 //     parsing and copying.
 //   - Faults on demand (Misbehaviour): latency with lognormal jitter, batch
 //     limits in the erigon, geth, HTTP 413 and close-the-connection styles, a
-//     response-size limit, HTTP 429 with Retry-After, random 5xx, connection
-//     drops before or after processing, reordered batch answers, missing
-//     elements, gzip/zstd answers, and Stall to freeze the server. Every
-//     random decision comes from Config.Seed and the request's sequence
-//     number, so the same seed and request order give the same faults.
-//     Switch faults at runtime with SetMisbehaviour or Update.
+//     response-size limit (geth's -32003), HTTP 429 with Retry-After (by
+//     fraction or a requests-per-second token bucket; or -32005 in a 200
+//     body), random 5xx, connection drops before or after processing,
+//     reordered batch answers, missing elements, gzip/zstd answers, and Stall
+//     to freeze the server. Every random decision comes from Config.Seed and
+//     the request's sequence number, so the same seed and request order give
+//     the same faults (the per-second rate limit, being about time, is the
+//     exception). Switch faults at runtime with SetMisbehaviour or Update.
+//   - Counters (Stats, GET /debug/stats) prove what reached the server:
+//     requests, calls, batches, a batch-size histogram, calls per method,
+//     faults injected by kind, bytes in and out.
 //   - Close returns when every connection and goroutine of the server is
 //     gone.
 package devnet
