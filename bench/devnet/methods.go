@@ -136,7 +136,7 @@ func v3NetworkStatus(p params) *answer {
 			q(d.hash()), q(d.hash()), q(fmt.Sprintf("acc://operator-%d.acme/book", i+1)), q(bvn), i%5 != 4)
 	}
 	b = append(b, `]},"routing":{"overrides":[{"account":"acc://dn.acme","partition":"Directory"},{"account":"acc://ACME","partition":"Directory"}],"routes":[`...)
-	for i := range 32 {
+	for i := range 48 {
 		if i > 0 {
 			b = append(b, ',')
 		}
