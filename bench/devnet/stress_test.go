@@ -102,3 +102,73 @@ func TestConcurrentClients(t *testing.T) {
 		t.Fatalf("stats calls %d batches %d requests %d, want %d, %d, %d", st.Calls, st.Batches, st.Requests, total, clients*batches, clients*batches)
 	}
 }
+
+// TestConcurrentFaultAccounting: under concurrent load with faults on, every
+// call is either answered with its own answer or accounted for by an
+// injected fault: missing elements and dropped requests add up exactly.
+func TestConcurrentFaultAccounting(t *testing.T) {
+	s := startServer(t, Config{Seed: 21, Misbehaviour: Misbehaviour{
+		MissingFraction: 0.2, DropAfterFraction: 0.05, ReorderFraction: 0.5,
+	}})
+	const clients, batches, n = 6, 20, 25
+	var mu sync.Mutex
+	answered, dropped := 0, 0
+	var wg sync.WaitGroup
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range batches {
+				var body strings.Builder
+				want := make(map[string]string, n)
+				body.WriteByte('[')
+				for i := range n {
+					if i > 0 {
+						body.WriteByte(',')
+					}
+					params := fmt.Sprintf(`{"url":"acc://f%d-%d-%d.acme"}`, c, b, i)
+					id := fmt.Sprint(i + 1)
+					fmt.Fprintf(&body, `{"jsonrpc":"2.0","id":%s,"method":"query-directory","params":%s}`, id, params)
+					want[id] = element(t, id, "/v2", "query-directory", params)
+				}
+				body.WriteByte(']')
+				r := post(t, s, "/v2", body.String())
+				mu.Lock()
+				if r.err != nil {
+					dropped++
+					mu.Unlock()
+					continue
+				}
+				mu.Unlock()
+				_, got := elements(t, r.body)
+				for id, e := range got {
+					if want[id] != e {
+						t.Errorf("client %d batch %d id %s: wrong answer", c, b, id)
+						return
+					}
+				}
+				mu.Lock()
+				answered += len(got)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	st := s.Stats()
+	total := clients * batches * n
+	if st.Calls != uint64(total) {
+		t.Fatalf("server counted %d calls, sent %d", st.Calls, total)
+	}
+	if got := uint64(dropped); got != st.Injected[InjectedDropAfter] {
+		t.Fatalf("%d requests failed, server dropped %d", got, st.Injected[InjectedDropAfter])
+	}
+	// Answers of dropped requests were rendered (and counted missing where
+	// drawn) but never arrived, so account by request: answered + missing in
+	// delivered requests + all calls of dropped requests = total.
+	if dropped == 0 || st.Injected[InjectedMissing] == 0 {
+		t.Fatalf("faults not exercised: dropped %d, missing %d", dropped, st.Injected[InjectedMissing])
+	}
+	if answered > total-dropped*n || answered+int(st.Injected[InjectedMissing])+dropped*n < total {
+		t.Fatalf("answered %d + missing %d + dropped %d×%d does not cover %d calls", answered, st.Injected[InjectedMissing], dropped, n, total)
+	}
+}
