@@ -3,7 +3,6 @@ package devnet
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"strconv"
 	"strings"
 	"sync"
@@ -188,40 +187,50 @@ func compute(v api, method string, raw []byte) *answer {
 }
 
 // params is a decoded params value: an object (m) or array (a); nil when
-// absent. raw keeps the canonical encoding for hashing.
+// absent. v is the decoded value, canonically re-encoded on demand for
+// hashing (canonical).
 type params struct {
-	m   map[string]any
-	a   []any
-	raw []byte
+	m map[string]any
+	a []any
+	v any
 }
 
 var canonicalJSON = sonic.Config{UseNumber: true, SortMapKeys: true}.Froze()
 
+// canonical returns the params with sorted keys and no whitespace, so equal
+// params in any layout give equal bytes.
+func (p params) canonical() []byte {
+	if p.v == nil {
+		return []byte("null")
+	}
+	c, err := canonicalJSON.Marshal(p.v)
+	if err != nil {
+		return []byte("null")
+	}
+	return c
+}
+
 func decodeParams(raw []byte) (params, bool) {
 	t := trimWS(raw)
 	if len(t) == 0 || string(t) == "null" {
-		return params{raw: []byte("null")}, true
+		return params{}, true
 	}
 	var v any
 	if err := canonicalJSON.Unmarshal(t, &v); err != nil {
 		return params{}, false
 	}
-	c, err := canonicalJSON.Marshal(v)
-	if err != nil {
-		return params{}, false
-	}
 	switch x := v.(type) {
 	case map[string]any:
-		return params{m: x, raw: c}, true
+		return params{m: x, v: v}, true
 	case []any:
 		// Positional params: a one-element array holding an object is
 		// read as that object, as the Accumulate v2 handler does.
 		if len(x) == 1 {
 			if m, ok := x[0].(map[string]any); ok {
-				return params{m: m, a: x, raw: c}, true
+				return params{m: m, a: x, v: v}, true
 			}
 		}
-		return params{a: x, raw: c}, true
+		return params{a: x, v: v}, true
 	}
 	return params{}, false
 }
@@ -339,52 +348,85 @@ func isHexString(s string) bool {
 }
 
 // det is a deterministic byte stream keyed by a string: the source of every
-// hash, height and amount in an answer.
+// hash, height and amount in an answer. Block k of the stream is
+// sha256(key || uint32be(k)).
 type det struct {
-	key []byte
-	n   uint32
-	buf [32]byte
-	off int
+	key  []byte // key parts, each followed by 0, then 4 bytes of block counter room
+	klen int
+	n    uint32
+	buf  [32]byte
+	off  int
 }
 
 func newDet(parts ...string) *det {
-	d := &det{off: 32}
+	size := 4
+	for _, p := range parts {
+		size += len(p) + 1
+	}
+	d := &det{off: 32, key: make([]byte, 0, size)}
 	for _, p := range parts {
 		d.key = append(d.key, p...)
 		d.key = append(d.key, 0)
 	}
+	d.klen = len(d.key)
 	return d
 }
 
-func (d *det) next(n int) []byte {
-	out := make([]byte, 0, n)
-	for len(out) < n {
+// fill copies the next len(p) bytes of the stream into p.
+func (d *det) fill(p []byte) {
+	for len(p) > 0 {
 		if d.off == 32 {
-			h := sha256.New()
-			h.Write(d.key)
-			var c [4]byte
-			binary.BigEndian.PutUint32(c[:], d.n)
-			h.Write(c[:])
-			h.Sum(d.buf[:0])
+			k := binary.BigEndian.AppendUint32(d.key[:d.klen], d.n)
+			d.buf = sha256.Sum256(k)
 			d.n++
 			d.off = 0
 		}
-		take := min(n-len(out), 32-d.off)
-		out = append(out, d.buf[d.off:d.off+take]...)
-		d.off += take
+		c := copy(p, d.buf[d.off:])
+		d.off += c
+		p = p[c:]
 	}
+}
+
+// next returns the next n bytes of the stream.
+func (d *det) next(n int) []byte {
+	out := make([]byte, n)
+	d.fill(out)
 	return out
 }
 
+// appendHex appends the next n bytes as 2n hex digits.
+func (d *det) appendHex(dst []byte, n int) []byte {
+	const digits = "0123456789abcdef"
+	var chunk [32]byte
+	for n > 0 {
+		c := min(n, 32)
+		d.fill(chunk[:c])
+		for _, x := range chunk[:c] {
+			dst = append(dst, digits[x>>4], digits[x&15])
+		}
+		n -= c
+	}
+	return dst
+}
+
+// appendHashQ appends the next 32 bytes as a quoted 64-digit hex string.
+func (d *det) appendHashQ(dst []byte) []byte {
+	dst = append(dst, '"')
+	dst = d.appendHex(dst, 32)
+	return append(dst, '"')
+}
+
 // hash returns 32 bytes as 64 hex digits.
-func (d *det) hash() string { return hex.EncodeToString(d.next(32)) }
+func (d *det) hash() string { return string(d.appendHex(make([]byte, 0, 64), 32)) }
 
 // hexN returns n bytes as hex.
-func (d *det) hexN(n int) string { return hex.EncodeToString(d.next(n)) }
+func (d *det) hexN(n int) string { return string(d.appendHex(make([]byte, 0, 2*n), n)) }
 
 // intn returns a number in [lo, hi).
 func (d *det) intn(lo, hi uint64) uint64 {
-	return lo + binary.BigEndian.Uint64(d.next(8))%(hi-lo)
+	var b [8]byte
+	d.fill(b[:])
+	return lo + binary.BigEndian.Uint64(b[:])%(hi-lo)
 }
 
 // epoch anchors every timestamp in answers.
@@ -392,6 +434,13 @@ var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func (d *det) time() string {
 	return epoch.Add(time.Duration(d.intn(0, 300*24*3600)) * time.Second).Format(time.RFC3339)
+}
+
+// appendTimeQ appends the next timestamp as a quoted RFC 3339 string.
+func (d *det) appendTimeQ(dst []byte) []byte {
+	dst = append(dst, '"')
+	dst = epoch.Add(time.Duration(d.intn(0, 300*24*3600))*time.Second).AppendFormat(dst, time.RFC3339)
+	return append(dst, '"')
 }
 
 // appendString appends s as a JSON string.

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -29,7 +30,7 @@ func paramsHash(method string, p params) string {
 	h := sha256.New()
 	h.Write([]byte(method))
 	h.Write([]byte{0})
-	h.Write(p.raw)
+	h.Write(p.canonical())
 	return hex.EncodeToString(h.Sum(nil))
 }
 
@@ -235,36 +236,91 @@ func v3Query(p params) *answer {
 }
 
 // v3AccountRecord renders an account record of 0.4–0.9 KB; the account type
-// follows the URL's shape.
+// follows the URL's shape. It is the hot path of a cache miss (every new
+// account a client queries), so it appends instead of formatting.
 func v3AccountRecord(scope string, d *det) []byte {
-	var acct []byte
 	path := ""
 	if i := strings.IndexByte(scope[len("acc://"):], '/'); i >= 0 {
 		path = lower(scope[len("acc://")+i+1:])
 	}
-	auth := fmt.Sprintf(`"authorities":[{"url":%s}]`, q(scope[:len(scope)-len(path)]+"book"))
+	book := scope[:len(scope)-len(path)] + "book"
 	if path == "" {
-		auth = fmt.Sprintf(`"authorities":[{"url":%s}]`, q(scope+"/book"))
+		book = scope + "/book"
+	}
+	b := make([]byte, 0, 1024)
+	b = append(b, `{"recordType":"account","account":`...)
+	appendAuth := func(b []byte) []byte {
+		b = append(b, `,"authorities":[{"url":`...)
+		b = appendString(b, book)
+		return append(b, `}]`...)
 	}
 	switch {
 	case strings.EqualFold(scope, "acc://ACME"):
-		acct = fmt.Appendf(acct, `{"type":"tokenIssuer","url":%s,"authorities":[{"url":"acc://dn.acme/operators"}],"symbol":"ACME","precision":8,"issued":"%d","supplyLimit":"50000000000000000"}`, q(scope), d.intn(1e15, 5e16))
+		b = append(b, `{"type":"tokenIssuer","url":`...)
+		b = appendString(b, scope)
+		b = append(b, `,"authorities":[{"url":"acc://dn.acme/operators"}],"symbol":"ACME","precision":8,"issued":"`...)
+		b = strconv.AppendUint(b, d.intn(1e15, 5e16), 10)
+		b = append(b, `","supplyLimit":"50000000000000000"}`...)
 	case path == "":
-		acct = fmt.Appendf(acct, `{"type":"identity","url":%s,%s}`, q(scope), auth)
+		b = append(b, `{"type":"identity","url":`...)
+		b = appendString(b, scope)
+		b = appendAuth(b)
+		b = append(b, '}')
 	case strings.HasPrefix(path, "book/"):
-		acct = fmt.Appendf(acct, `{"type":"keyPage","url":%s,"creditBalance":%d,"acceptThreshold":1,"version":%d,"keys":[{"publicKeyHash":%s,"lastUsedOn":%d}]}`, q(scope), d.intn(0, 1e9), d.intn(1, 20), q(d.hash()), d.intn(1e15, 2e15))
+		b = append(b, `{"type":"keyPage","url":`...)
+		b = appendString(b, scope)
+		b = append(b, `,"creditBalance":`...)
+		b = strconv.AppendUint(b, d.intn(0, 1e9), 10)
+		b = append(b, `,"acceptThreshold":1,"version":`...)
+		b = strconv.AppendUint(b, d.intn(1, 20), 10)
+		b = append(b, `,"keys":[{"publicKeyHash":`...)
+		b = d.appendHashQ(b)
+		b = append(b, `,"lastUsedOn":`...)
+		b = strconv.AppendUint(b, d.intn(1e15, 2e15), 10)
+		b = append(b, `}]}`...)
 	case path == "book":
-		acct = fmt.Appendf(acct, `{"type":"keyBook","url":%s,%s,"pageCount":%d}`, q(scope), auth, d.intn(1, 4))
+		b = append(b, `{"type":"keyBook","url":`...)
+		b = appendString(b, scope)
+		b = appendAuth(b)
+		b = append(b, `,"pageCount":`...)
+		b = strconv.AppendUint(b, d.intn(1, 4), 10)
+		b = append(b, '}')
 	case strings.Contains(path, "data"):
-		acct = fmt.Appendf(acct, `{"type":"dataAccount","url":%s,%s}`, q(scope), auth)
+		b = append(b, `{"type":"dataAccount","url":`...)
+		b = appendString(b, scope)
+		b = appendAuth(b)
+		b = append(b, '}')
 	default:
-		acct = fmt.Appendf(acct, `{"type":"tokenAccount","url":%s,%s,"tokenUrl":"acc://ACME","balance":"%d"}`, q(scope), auth, d.intn(0, 1e14))
+		b = append(b, `{"type":"tokenAccount","url":`...)
+		b = appendString(b, scope)
+		b = appendAuth(b)
+		b = append(b, `,"tokenUrl":"acc://ACME","balance":"`...)
+		b = strconv.AppendUint(b, d.intn(0, 1e14), 10)
+		b = append(b, `"}`...)
 	}
-	var b []byte
-	b = fmt.Appendf(b, `{"recordType":"account","account":%s,"directory":{"recordType":"range","start":0,"total":0},"pending":{"recordType":"range","start":0,"total":0},`, acct)
-	b = fmt.Appendf(b, `"receipt":{"start":%s,"startIndex":%d,"end":%s,"endIndex":%d,"anchor":%s,"entries":[{"hash":%s},{"right":true,"hash":%s},{"hash":%s}],"localBlock":%d,"localBlockTime":%s},"lastBlockTime":%s}`,
-		q(d.hash()), d.intn(0, 1000), q(d.hash()), d.intn(1000, 2000), q(d.hash()), q(d.hash()), q(d.hash()), q(d.hash()), d.intn(100000, 2000000), q(d.time()), q(d.time()))
-	return b
+	b = append(b, `,"directory":{"recordType":"range","start":0,"total":0},"pending":{"recordType":"range","start":0,"total":0},"receipt":{"start":`...)
+	b = d.appendHashQ(b)
+	b = append(b, `,"startIndex":`...)
+	b = strconv.AppendUint(b, d.intn(0, 1000), 10)
+	b = append(b, `,"end":`...)
+	b = d.appendHashQ(b)
+	b = append(b, `,"endIndex":`...)
+	b = strconv.AppendUint(b, d.intn(1000, 2000), 10)
+	b = append(b, `,"anchor":`...)
+	b = d.appendHashQ(b)
+	b = append(b, `,"entries":[{"hash":`...)
+	b = d.appendHashQ(b)
+	b = append(b, `},{"right":true,"hash":`...)
+	b = d.appendHashQ(b)
+	b = append(b, `},{"hash":`...)
+	b = d.appendHashQ(b)
+	b = append(b, `}],"localBlock":`...)
+	b = strconv.AppendUint(b, d.intn(100000, 2000000), 10)
+	b = append(b, `,"localBlockTime":`...)
+	b = d.appendTimeQ(b)
+	b = append(b, `},"lastBlockTime":`...)
+	b = d.appendTimeQ(b)
+	return append(b, '}')
 }
 
 // v3MessageRecord renders a transaction message record of about 4.3 KB.
