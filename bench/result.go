@@ -310,12 +310,21 @@ func (r *Result) WriteHgrm(w io.Writer) error {
 }
 
 // mergeHist merges src into *dst, allocating *dst with src's precision.
+// When src holds values above *dst's range (results of runs with different
+// timeouts have different MaxLatency), *dst is first re-allocated with the
+// larger range: hdrhistogram's Merge silently drops values it cannot hold,
+// and a merged report must count every call of every input.
 func mergeHist(dst **Histogram, src *Histogram, digits int) {
 	if src == nil || src.h == nil {
 		return
 	}
 	if *dst == nil {
 		*dst = &Histogram{h: hdrhistogram.New(1, max(src.h.HighestTrackableValue(), 2), digits)}
+	}
+	if d := (*dst).h; src.h.Max() > d.HighestTrackableValue() {
+		wider := hdrhistogram.New(1, max(src.h.HighestTrackableValue(), src.h.Max()), digits)
+		wider.Merge(d)
+		(*dst).h = wider
 	}
 	(*dst).h.Merge(src.h)
 }

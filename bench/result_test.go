@@ -217,3 +217,35 @@ func FuzzReadResult(f *testing.F) {
 		}
 	})
 }
+
+// Runs with different timeouts have histograms of different ranges; merging
+// one with a short range first must not drop the other's long latencies.
+func TestMergeKeepsValuesBeyondTheFirstRange(t *testing.T) {
+	short := &Result{Version: ResultVersion, Latency: &Histogram{h: newHist(time.Second.Microseconds(), totalDigits)},
+		Methods: map[string]*Histogram{"query": {h: newHist(time.Second.Microseconds(), detailDigits)}}}
+	long := &Result{Version: ResultVersion, Latency: &Histogram{h: newHist(time.Hour.Microseconds(), totalDigits)},
+		Methods: map[string]*Histogram{"query": {h: newHist(time.Hour.Microseconds(), detailDigits)}}}
+	for _, r := range []*Result{short, long} {
+		for i := int64(1); i <= 100; i++ {
+			_ = r.Latency.h.RecordValue(i * 1000)
+			_ = r.Methods["query"].h.RecordValue(i * 1000)
+		}
+		r.Calls = 100
+	}
+	_ = long.Latency.h.RecordValue(30 * time.Minute.Microseconds()) // a call that took half an hour
+	_ = long.Methods["query"].h.RecordValue(30 * time.Minute.Microseconds())
+	long.Calls++
+	m, err := Merge(short, long)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Latency.Count() != m.Calls || m.Calls != 201 {
+		t.Fatalf("merged histogram holds %d calls, result says %d, want 201", m.Latency.Count(), m.Calls)
+	}
+	if got := m.Methods["query"].Count(); got != 201 {
+		t.Fatalf("merged per-method histogram holds %d calls, want 201", got)
+	}
+	if mx := m.Latency.Max(); mx < 29*time.Minute {
+		t.Fatalf("merged max %v, want the half-hour call", mx)
+	}
+}
