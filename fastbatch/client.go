@@ -190,12 +190,19 @@ func (c *Client) Stop(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
-	prev := c.life.Swap(lifeStopping)
-	// Close the rings: whatever was published is still drained and sent,
-	// later publishes fail with ring.ErrClosed (→ ErrStopped).
+	// Close the rings first: whatever was published is still drained and
+	// sent, later publishes fail with ring.ErrClosed (→ ErrStopped). Only
+	// then may the assembler see lifeStopping: it exits once it sees that
+	// state with empty rings, so a Submit that passed its lifeRunning check
+	// just before Stop must find the ring already closed, or its call would
+	// land in a ring nobody drains any more and its caller wait forever.
 	for _, r := range c.bands {
 		r.Close()
 	}
+	if testHookStopRingsClosed != nil {
+		testHookStopRingsClosed(c)
+	}
+	prev := c.life.Swap(lifeStopping)
 	var err error
 	if prev == lifeRunning {
 		c.asm.poke()
@@ -408,6 +415,10 @@ func (c *Client) WaitForCompletion(ctx context.Context) error {
 		wait = min(2*wait, 5*time.Millisecond)
 	}
 }
+
+// testHookStopRingsClosed, when set by a test, runs inside Stop between
+// closing the rings and switching to lifeStopping.
+var testHookStopRingsClosed func(c *Client)
 
 // errLeaderLost tells a dedup follower that the call it followed was never
 // sent (its own caller gave up before publishing), so it must submit again.
