@@ -111,6 +111,12 @@ type worker struct {
 	resp *fasthttp.Response
 	body []byte
 
+	// base, when set, bounds every request and retry wait of the batch in
+	// process instead of the sender's lifeCtx: JSONRPCClient.Batch runs on
+	// its caller's goroutine, so its caller's cancellation must end the
+	// request (Client's callers wait on their own calls and never need it).
+	base context.Context
+
 	calls   []*call
 	stack   []span
 	answers []answer
@@ -188,6 +194,14 @@ func (w *worker) keep(c *call) bool {
 	return false
 }
 
+// baseCtx is the context every request of the current batch derives from.
+func (w *worker) baseCtx() context.Context {
+	if w.base != nil {
+		return w.base
+	}
+	return w.s.lifeCtx
+}
+
 func ctxErrOf(c *call) error {
 	if err := c.ctx.Err(); err != nil {
 		return ctxError(err)
@@ -242,7 +256,7 @@ func (w *worker) send(sp span) {
 		return
 	}
 
-	ctx := s.lifeCtx
+	ctx := w.baseCtx()
 	cancel := context.CancelFunc(func() {})
 	if d, ok := w.deadline(cs); ok {
 		ctx, cancel = context.WithDeadline(ctx, d)
@@ -480,11 +494,12 @@ func (w *worker) failed(sp span, cause error, f failure) {
 				w.stats.retries.Add(1)
 			}
 			t := time.NewTimer(d)
+			base := w.baseCtx()
 			select {
 			case <-t.C:
-			case <-s.lifeCtx.Done():
+			case <-base.Done():
 				t.Stop()
-				w.failAll(w.calls[sp.lo:sp.hi], sp, cause, s.lifeCtx.Err())
+				w.failAll(w.calls[sp.lo:sp.hi], sp, cause, base.Err())
 				return
 			}
 			sp.attempts = attempts

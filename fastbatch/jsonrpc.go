@@ -108,9 +108,17 @@ func (j *JSONRPCClient) Batch(ctx context.Context, reqs []Request) ([]Result, er
 	if len(calls) > 0 {
 		// The worker reorders its slice while it works; keep our own order.
 		work := append([]*call(nil), calls...)
+		// Requests end when the caller's ctx or Close does: this runs on
+		// the caller's goroutine, so nothing else could return it early.
+		base, cancel := context.WithCancel(ctx)
+		stopWatch := context.AfterFunc(j.snd.lifeCtx, cancel)
 		w := j.workers.Get().(*worker)
+		w.base = base
 		w.process(work)
+		w.base = nil
 		j.workers.Put(w)
+		stopWatch()
+		cancel()
 		for k, cl := range calls {
 			// Every call is resolved by now; wait only collects it.
 			res, err := cl.wait(context.Background())
