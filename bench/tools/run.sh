@@ -18,14 +18,29 @@ echo "== building cmd/devnet and cmd/loadgen into $BIN"
 "$GO" build -o "$BIN/loadgen" ./cmd/loadgen
 
 log=$(mktemp)
-"$BIN/devnet" --addr 127.0.0.1:0 >"$log" 2>&1 &
-devnet_pid=$!
-stop_devnet() {
-	kill "$devnet_pid" 2>/dev/null || true
-	wait "$devnet_pid" 2>/dev/null || true
+devnet_pid=""
+loadgen_pid=""
+# Every exit path ends here: success, failure (set -e), Ctrl-C, kill, hang-up.
+# bash runs the EXIT trap on its own exit, but a signal without a trap kills
+# the script without it and would orphan both programs, so INT, TERM and HUP
+# are trapped to exit through it. loadgen runs in the background and is
+# waited for, because bash defers traps until a foreground command ends: a
+# kill would otherwise only take effect after the whole run.
+cleanup() {
+	for pid in $loadgen_pid $devnet_pid; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in $loadgen_pid $devnet_pid; do
+		wait "$pid" 2>/dev/null || true
+	done
 	rm -f "$log"
 }
-trap stop_devnet EXIT
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+"$BIN/devnet" --addr 127.0.0.1:0 >"$log" 2>&1 &
+devnet_pid=$!
 
 # The stand-in prints its URL once it is serving.
 url=""
@@ -46,5 +61,10 @@ fi
 echo "== stand-in node at $url"
 
 "$BIN/loadgen" --target "$url/v3" --mode compare --duration "$DURATION" --warmup 1s \
-	--out "$OUT/run.json" --hgrm "$OUT/run.hgrm" --plot "$OUT/run.png"
+	--out "$OUT/run.json" --hgrm "$OUT/run.hgrm" --plot "$OUT/run.png" &
+loadgen_pid=$!
+status=0
+wait "$loadgen_pid" || status=$?
+loadgen_pid=""
+[ "$status" -eq 0 ] || exit "$status"
 echo "== results: $OUT/run-single.json $OUT/run-batch.json (.hgrm beside them); plot: $OUT/run.png"
