@@ -49,14 +49,33 @@ echo "== building cmd/devnet and cmd/loadgen"
 
 # --- stand-in node ---------------------------------------------------------
 work=$(mktemp -d)
-"$BIN/devnet" --addr 127.0.0.1:0 >"$work/devnet.log" 2>&1 &
-devnet_pid=$!
+# Every exit path ends in cleanup: success, failure (set -e), Ctrl-C, kill,
+# hang-up. A signal without a trap would kill the script without running the
+# EXIT trap and orphan the stand-in and whichever tool was running, so INT,
+# TERM and HUP exit through it. cleanup stops every process this script
+# started (the tools run in subshells, so it walks the tree by parent pid).
+kill_tree() {
+	local child
+	for child in $(pgrep -P "$1" 2>/dev/null); do
+		kill_tree "$child"
+	done
+	kill "$1" 2>/dev/null || true
+}
 cleanup() {
-	kill "$devnet_pid" 2>/dev/null || true
-	wait "$devnet_pid" 2>/dev/null || true
+	local child
+	trap - INT TERM HUP
+	for child in $(pgrep -P $$ 2>/dev/null); do
+		kill_tree "$child"
+	done
+	wait 2>/dev/null || true
 	rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+"$BIN/devnet" --addr 127.0.0.1:0 >"$work/devnet.log" 2>&1 &
+devnet_pid=$!
 base=""
 for _ in $(seq 1 100); do
 	base=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/devnet.log" | head -n 1 || true)
@@ -109,13 +128,19 @@ run_loadgen() {
 # first), and the ratio is taken within that pair: the machine is shared, so
 # only runs seconds apart are comparable. The verdict uses the median ratio
 # over the rounds.
+# measure runs one tool and leaves its requests/s in $measured. It runs in
+# the script's own shell (not in a $(…) subshell), with the tool in the
+# background and waited for, so that a signal is acted on at once: bash
+# defers traps until a foreground command ends.
+measured=""
 measure() {
-	local t=$1 round=$2 v
+	local t=$1 round=$2
 	echo "== round $round: $t, $CONNS connections, ${DURATION}s, closed loop" >&2
-	v=$("run_$t")
-	[ -n "$v" ] || { echo "$t printed no requests/s" >&2; exit 1; }
-	echo "   $t: $v req/s" >&2
-	echo "$v"
+	"run_$t" >"$work/value" &
+	wait $! || { echo "$t failed" >&2; exit 1; }
+	measured=$(cat "$work/value")
+	[ -n "$measured" ] || { echo "$t printed no requests/s" >&2; exit 1; }
+	echo "   $t: $measured req/s" >&2
 }
 median() { sort -g | awk '{a[NR] = $1} END {if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
@@ -123,9 +148,11 @@ median() { sort -g | awk '{a[NR] = $1} END {if (NR % 2) print a[(NR + 1) / 2]; e
 for round in $(seq 1 "$ROUNDS"); do
 	for t in wrk bombardier vegeta hey; do
 		if [ $((round % 2)) -eq 1 ]; then
-			lg=$(measure loadgen "$round"); tv=$(measure "$t" "$round")
+			measure loadgen "$round"; lg=$measured
+			measure "$t" "$round"; tv=$measured
 		else
-			tv=$(measure "$t" "$round"); lg=$(measure loadgen "$round")
+			measure "$t" "$round"; tv=$measured
+			measure loadgen "$round"; lg=$measured
 		fi
 		echo "$t $round $tv $lg" >>"$work/pairs"
 	done
