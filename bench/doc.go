@@ -42,6 +42,21 @@
 // concurrent workers into batch requests. Any func can be a Caller through
 // CallerFunc.
 //
+// # The single-mode decode shortcut
+//
+// SingleCaller skips one piece of work, the only shortcut the engine takes:
+// an op of a Workload always goes out as the same request bytes with the
+// same id, and once an answer to it has been fully decoded and validated as
+// a success (HTTP 2xx, a JSON-RPC response carrying the op's id, a result and
+// no error), that exact body is remembered. A later answer that is byte for
+// byte the same, also with HTTP 2xx, is counted as a success without being
+// decoded again: decoding the same bytes again cannot give another outcome.
+// Anything else is decoded in full — an error object, the same result under
+// another id, the remembered body with a non-2xx status, a result that
+// changed since (a real node's balances and heights move) — so the shortcut
+// cannot hide an error or a misrouted answer. Ops built by hand (not by
+// NewWorkload) get a fresh id per call and are always decoded.
+//
 // # Results
 //
 // A Result holds counts, rates, errors by kind, the histograms and a

@@ -213,6 +213,13 @@ func TestSingleCallerRemembersOnlyIdenticalSuccess(t *testing.T) {
 			fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%d,"result":{"ok":true}}`, req.ID)
 		case n == 4:
 			fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%d,"result":{"ok":true},"error":{"code":1,"message":"both"}}`, req.ID)
+		case n == 5:
+			// the remembered answer, but to another call's id
+			fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%d,"result":{"ok":true}}`, req.ID+1)
+		case n == 6:
+			// the remembered answer byte for byte, but with HTTP 500
+			w.WriteHeader(http.StatusInternalServerError)
+			fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%d,"result":{"ok":true}}`, req.ID)
 		default:
 			fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%d,"error":{"code":-32000,"message":"busy"}}`, req.ID)
 		}
@@ -224,14 +231,18 @@ func TestSingleCallerRemembersOnlyIdenticalSuccess(t *testing.T) {
 	}
 	c := newSingle(t, srv.URL+"/v3", 1)
 	op := &load.Ops()[0]
-	for i := 1; i <= 5; i++ {
+	for i := 1; i <= 7; i++ {
 		err := c.Call(context.Background(), op)
 		switch {
 		case i <= 3 && err != nil:
 			t.Fatalf("call %d: %v", i, err)
 		case i == 4 && Classify(err).Kind != RPCKind(codec.CodeInvalidResponse):
 			t.Fatalf("call %d (result and error): %v", i, err)
-		case i == 5 && Classify(err).Kind != "rpc -32000":
+		case i == 5 && !errors.Is(err, errNoAnswer):
+			t.Fatalf("call %d (the remembered result under another id): %v, want errNoAnswer", i, err)
+		case i == 6 && Classify(err).Kind != HTTPKind(500):
+			t.Fatalf("call %d (the remembered body with HTTP 500): %v, want http 500", i, err)
+		case i == 7 && Classify(err).Kind != "rpc -32000":
 			t.Fatalf("call %d: %v, want the server's -32000", i, err)
 		}
 	}
