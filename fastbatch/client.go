@@ -235,8 +235,11 @@ func (c *Client) Stop(ctx context.Context) error {
 
 // Submit sends one call and waits for its answer. params is encoded with
 // codec.EncodeParams (map keys sorted; []byte and json.RawMessage holding
-// JSON pass through and must not be modified until Submit returns). The
-// result bytes are a copy owned by the caller.
+// JSON pass through, not copied). Such bytes must not be modified until
+// Submit returns with an answer; if it returns because ctx ended, never
+// modify them again: the call may still be queued, compared by dedup, or
+// sent on behalf of identical calls that joined it. The result bytes are a
+// copy owned by the caller.
 //
 // The outcome is exactly one of: the result; a *codec.Error from the server;
 // ErrTimeout (ctx deadline) or ctx's error; ErrStopped; ErrQueueFull; a
@@ -276,7 +279,9 @@ func (c *Client) Call(ctx context.Context, method string, params, result any, op
 
 // Go submits a call without waiting and returns its Future. ctx governs the
 // call: when it ends before the answer, the future resolves with ErrTimeout
-// or ctx's error.
+// or ctx's error. Pre-encoded params ([]byte, json.RawMessage) are not
+// copied: keep them unmodified until the future resolves with an answer,
+// and for good if it resolves because ctx ended (see Submit).
 func (c *Client) Go(ctx context.Context, method string, params any, opts ...CallOption) *Future {
 	f := newFuture()
 	if err := ctx.Err(); err != nil {
