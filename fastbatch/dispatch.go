@@ -368,7 +368,7 @@ func (w *worker) send(sp span) {
 		}
 		w.failed(sp, decErr, failure{retryable: true, maybeSent: true})
 		return
-	case n > 1 && answered == 1 && ans[0].ok && ans[0].err != nil && isBatchLimit(ans[0].err):
+	case n > 1 && answered == 1 && ans[0].ok && ans[0].err != nil && isBatchLimit(ans[0].err, resendable(cs)):
 		// geth: a one-element array with "batch too large" on the first id.
 		w.rejected(sp, ans[0].err)
 		return
@@ -400,13 +400,27 @@ func (w *worker) deliver(cs []*call, ans []answer, unmatched error) {
 
 // isBatchLimit reports whether a lone error answering a multi-call batch is
 // a whole-batch limit (geth's -32600 "batch too large", providers' limit
-// errors) rather than that call's own failure.
-func isBatchLimit(e *codec.Error) bool {
-	if e.Code == codec.CodeInvalidRequest {
+// errors) rather than that call's own failure. A bare -32600 without such
+// wording counts only when every call is safe to send again (resendable):
+// it may as well be the first call's own error from a server that ran the
+// others and lost their answers, so it proves nothing about writes.
+func isBatchLimit(e *codec.Error, resendable bool) bool {
+	m := strings.ToLower(e.Message)
+	if strings.Contains(m, "batch") && (strings.Contains(m, "too large") || strings.Contains(m, "limit") || strings.Contains(m, "too many")) {
 		return true
 	}
-	m := strings.ToLower(e.Message)
-	return strings.Contains(m, "batch") && (strings.Contains(m, "too large") || strings.Contains(m, "limit") || strings.Contains(m, "too many"))
+	return resendable && e.Code == codec.CodeInvalidRequest
+}
+
+// resendable reports whether every call may be sent again even if the
+// server may have run it: reads and writes marked WithIdempotent.
+func resendable(cs []*call) bool {
+	for _, c := range cs {
+		if c.write && !c.idempotent {
+			return false
+		}
+	}
+	return true
 }
 
 func retryableStatus(code int) bool {

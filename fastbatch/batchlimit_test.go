@@ -1,0 +1,81 @@
+package fastbatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/batchring/batchring/codec"
+)
+
+// TestLoneInvalidRequestIsNoProofAWriteWasUnsent: a multi-call batch
+// answered only by a bare -32600 on its first call looks like geth's batch
+// limit but may be that call's own error from a server that ran the rest
+// and lost their answers. The batch is split and re-sent only when every
+// call may run twice; a write in it is never sent again, while geth's
+// worded "batch too large" still splits.
+func TestLoneInvalidRequestIsNoProofAWriteWasUnsent(t *testing.T) {
+	for _, tc := range []struct {
+		name, message, second string
+		wantSubmitSends      int
+		wantSplit            bool
+	}{
+		{"bare -32600 with a write is delivered, not re-sent", "Invalid Request", "submit", 1, false},
+		{"bare -32600 with reads only is split", "Invalid Request", "query", 0, true},
+		{"worded batch limit with a write is split", "batch too large", "submit", 2, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newMemDoer()
+			var first atomic.Bool
+			d.handle = func(ctx context.Context, reqs []wireReq, resp *fasthttp.Response) error {
+				if len(reqs) > 1 && first.CompareAndSwap(false, true) {
+					resp.SetBody(fmt.Appendf(nil, `[{"jsonrpc":"2.0","id":%s,"error":{"code":-32600,"message":%q}}]`, reqs[0].ID, tc.message))
+					return nil
+				}
+				resp.SetBody(answerAll(reqs, nil))
+				return nil
+			}
+			c := startClient(t, Config{EagerFlush: Off, MaxWait: 5 * time.Millisecond}, d)
+			res, err := c.SubmitMany(context.Background(), []Request{
+				{Method: "query", Params: []byte(`{"n":1}`)},
+				{Method: tc.second, Params: []byte(`{"n":2}`)},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.mu.Lock()
+			firstSize := d.sizes[0]
+			d.mu.Unlock()
+			if firstSize != 2 {
+				t.Fatalf("first request held %d calls, want both", firstSize)
+			}
+			if got := d.seen("submit", `{"n":2}`); tc.second == "submit" && got != tc.wantSubmitSends {
+				t.Fatalf("write sent %d times, want %d", got, tc.wantSubmitSends)
+			}
+			split := d.requests.Load() > 1
+			if split != tc.wantSplit {
+				t.Fatalf("split = %v (%d requests), want %v", split, d.requests.Load(), tc.wantSplit)
+			}
+			if tc.wantSplit {
+				for i, r := range res {
+					if r.Err != nil {
+						t.Fatalf("call %d after split: %v", i, r.Err)
+					}
+				}
+				return
+			}
+			var rpcErr *codec.Error
+			if !errors.As(res[0].Err, &rpcErr) || rpcErr.Code != codec.CodeInvalidRequest {
+				t.Fatalf("first call got %v, want the server's -32600", res[0].Err)
+			}
+			if !errors.Is(res[1].Err, ErrNoResponse) {
+				t.Fatalf("unanswered write got %v, want ErrNoResponse", res[1].Err)
+			}
+		})
+	}
+}
