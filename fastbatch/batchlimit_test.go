@@ -22,8 +22,8 @@ import (
 func TestLoneInvalidRequestIsNoProofAWriteWasUnsent(t *testing.T) {
 	for _, tc := range []struct {
 		name, message, second string
-		wantSubmitSends      int
-		wantSplit            bool
+		wantSubmitSends       int
+		wantSplit             bool
 	}{
 		{"bare -32600 with a write is delivered, not re-sent", "Invalid Request", "submit", 1, false},
 		{"bare -32600 with reads only is split", "Invalid Request", "query", 0, true},
