@@ -21,7 +21,10 @@
 //
 //   - Calls are never sent before their intended time: the calls sent since
 //     the start never exceed Rate × elapsed. An HTTP 429 pauses every worker
-//     until its Retry-After (Config.IgnoreRetryAfter turns this off).
+//     until its Retry-After (Config.IgnoreRetryAfter turns this off); in
+//     open loop the schedule then resumes at Rate where it stopped, rather
+//     than sending the calls that fell due during the pause in a burst, and
+//     those calls are measured from their original intended times.
 //   - Every measured call is recorded exactly once, failed calls included,
 //     into the overall, per-method, per-priority-band and per-interval
 //     histograms (hdrhistogram-go; latencies in µs, 3 significant digits

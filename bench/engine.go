@@ -82,8 +82,11 @@ type Config struct {
 	Classify func(error) Outcome
 	// IgnoreRetryAfter turns off the pause after an HTTP 429. By default a
 	// 429 stops all sending until its Retry-After (capped at MaxRetryAfter;
-	// DefaultRetryAfter without one) has passed; in open loop the delayed
-	// calls are still measured from their intended times.
+	// DefaultRetryAfter without one) has passed. In open loop the rest of
+	// the schedule then moves back by the pause, so sending resumes at Rate
+	// instead of bursting out the calls that fell due during the pause
+	// (the run lasts that much longer); every call is still measured from
+	// its original intended time, so the pause shows in the latencies.
 	IgnoreRetryAfter bool
 	// MaxLatency is the largest latency the histograms tell apart. Default
 	// DefaultMaxLatency, or 2×Timeout if that is larger.
@@ -186,6 +189,15 @@ type run struct {
 	next         atomic.Int64
 	pauseUntil   atomic.Int64 // unix ns before which nobody sends (429)
 
+	// Open loop: every 429 pause moves the rest of the schedule back by the
+	// pause's length, so that sending resumes at the asked rate where it
+	// stopped rather than bursting out every call that fell due during the
+	// pause. Latency is still measured from the original intended times.
+	shift      atomic.Int64 // ns added to every intended time to get its send time
+	pauseMu    sync.Mutex   // serialises pause
+	pauseBegan time.Time    // start of the pause in force
+	shiftBase  int64        // shift before the pause in force
+
 	recs  []*recorder
 	maxUS int64
 }
@@ -266,7 +278,7 @@ func (r *run) openWorker(ctx context.Context, rec *recorder, rng *rand.Rand) {
 			return
 		}
 		intended := r.start.Add(time.Duration(float64(i) * r.period))
-		if !r.waitUntil(ctx, timer, intended) {
+		if !r.waitUntil(ctx, timer, intended, true) {
 			return
 		}
 		op := r.load.pick(rng.Float64())
@@ -290,7 +302,7 @@ func (r *run) closedWorker(ctx context.Context, rec *recorder, rng *rand.Rand) {
 	var sent time.Time
 	for {
 		if r.pauseUntil.Load() != 0 || sent.IsZero() {
-			if !r.waitUntil(ctx, timer, time.Time{}) {
+			if !r.waitUntil(ctx, timer, time.Time{}, false) {
 				return
 			}
 			sent = time.Now()
@@ -318,10 +330,12 @@ func (r *run) closedWorker(ctx context.Context, rec *recorder, rng *rand.Rand) {
 	}
 }
 
-// waitUntil sleeps until t and past any 429 pause; false when ctx ended.
-// A zero t with no pause in force returns at once without reading the clock
-// (the closed loop's common case).
-func (r *run) waitUntil(ctx context.Context, timer *time.Timer, t time.Time) bool {
+// waitUntil sleeps until t (plus the schedule's shift when shifted) and
+// past any 429 pause; false when ctx ended. A zero t with no pause in force
+// returns at once without reading the clock (the closed loop's common case).
+// The shift is read on every wake-up, so a pause that begins while a worker
+// sleeps moves its call back too.
+func (r *run) waitUntil(ctx context.Context, timer *time.Timer, t time.Time, shifted bool) bool {
 	for {
 		if cancelled(ctx) {
 			return false
@@ -331,6 +345,9 @@ func (r *run) waitUntil(ctx context.Context, timer *time.Timer, t time.Time) boo
 		}
 		now := time.Now()
 		wake := t
+		if shifted {
+			wake = t.Add(time.Duration(r.shift.Load()))
+		}
 		if p := r.pauseUntil.Load(); p > 0 {
 			if pt := time.Unix(0, p); pt.After(wake) {
 				wake = pt
@@ -385,17 +402,29 @@ func (r *run) finish(rec *recorder, op *Op, latency time.Duration, err error, me
 	}
 }
 
-// pause stops all sending for d (DefaultRetryAfter when d ≤ 0).
+// pause stops all sending for d (DefaultRetryAfter when d ≤ 0). In open
+// loop it also moves the rest of the schedule back by the time from the
+// pause's beginning to its (possibly extended) end, so the calls due during
+// the pause go out at the asked rate after it, not all at once.
 func (r *run) pause(d time.Duration) {
 	if d <= 0 {
 		d = DefaultRetryAfter
 	}
 	d = min(d, MaxRetryAfter)
-	until := time.Now().Add(d).UnixNano()
-	for {
-		cur := r.pauseUntil.Load()
-		if cur >= until || r.pauseUntil.CompareAndSwap(cur, until) {
-			return
-		}
+	now := time.Now()
+	until := now.Add(d).UnixNano()
+	r.pauseMu.Lock()
+	defer r.pauseMu.Unlock()
+	cur := r.pauseUntil.Load()
+	if cur >= until {
+		return
+	}
+	if cur < now.UnixNano() { // no pause in force: a new one begins now
+		r.pauseBegan = now
+		r.shiftBase = r.shift.Load()
+	}
+	r.pauseUntil.Store(until)
+	if r.cfg.Rate > 0 {
+		r.shift.Store(r.shiftBase + until - r.pauseBegan.UnixNano())
 	}
 }

@@ -277,3 +277,57 @@ func TestTicks(t *testing.T) {
 		t.Fatal("no warm-up tick")
 	}
 }
+
+// TestOpenLoopResumesAtRateAfter429: the calls that fell due during a 429
+// pause are not sent in a burst when it ends (that would hit a server that
+// just asked for less at many times the asked rate); sending resumes at the
+// asked rate, and the delayed calls are still measured from their intended
+// times, so the pause shows.
+func TestOpenLoopResumesAtRateAfter429(t *testing.T) {
+	const (
+		rate  = 1000.0
+		pause = 200 * time.Millisecond
+	)
+	var throttledAt atomic.Int64
+	c := &countingCaller{fail: func(n int64) error {
+		if n == 1 {
+			throttledAt.Store(time.Now().UnixNano())
+			return throttleErr{after: pause}
+		}
+		return nil
+	}}
+	classify := func(err error) Outcome {
+		var te throttleErr
+		if errors.As(err, &te) {
+			return Outcome{Kind: HTTPKind(429), Throttled: true, RetryAfter: te.after}
+		}
+		return Classify(err)
+	}
+	res, err := Run(context.Background(), Config{Rate: rate, Calls: 500, Workers: 64, Classify: classify}, testWorkload(t), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.mu.Lock()
+	sent := append([]time.Time(nil), c.sent...)
+	c.mu.Unlock()
+	resume := time.Unix(0, throttledAt.Load()).Add(pause)
+	// In the first 100 ms after the pause the asked rate allows 100 calls;
+	// a burst of the ~200 calls due during the pause would send 300. The
+	// margin covers calls already past their wait when the 429 came back.
+	window := 0
+	for _, s := range sent {
+		if !s.Before(resume) && s.Before(resume.Add(100*time.Millisecond)) {
+			window++
+		}
+	}
+	if window > 150 {
+		t.Fatalf("%d calls in the 100 ms after a 429 pause at %v calls/s: a burst, not the asked rate", window, rate)
+	}
+	if res.Calls != 500 {
+		t.Fatalf("measured %d calls, want 500", res.Calls)
+	}
+	// The calls due during the pause waited for it: it shows in the latency.
+	if mx := res.Latency.Max(); mx < pause*3/4 {
+		t.Fatalf("max %v: a %v pause is hidden", mx, pause)
+	}
+}
