@@ -58,7 +58,8 @@ type Client struct {
 	snd   *sender
 	owned *fastpool.Pool // private pool closed by Stop
 
-	life atomic.Int32
+	life   atomic.Int32
+	lifeMu sync.Mutex // serialises Start with Stop's switch out of lifeRunning
 
 	bands []*ring.Ring[*call]
 	dedup *dedupTable
@@ -149,8 +150,16 @@ func NewLowLatency(endpoint string, pool Doer) (*Client, error) {
 // Start launches the assembler and the dispatchers. Calling it twice, or
 // after Stop, is an error.
 func (c *Client) Start() error {
+	// lifeMu makes Start atomic for Stop: a Stop that sees lifeRunning
+	// must also see the goroutines in wg, or it returns while Start is
+	// still launching them (and uses workers they are about to own).
+	c.lifeMu.Lock()
+	defer c.lifeMu.Unlock()
 	if !c.life.CompareAndSwap(lifeNew, lifeRunning) {
 		return errors.New("fastbatch: Start called twice or after Stop")
+	}
+	if testHookStartRunning != nil {
+		testHookStartRunning(c)
 	}
 	if c.owned != nil {
 		if err := c.owned.Start(); err != nil {
@@ -196,6 +205,7 @@ func (c *Client) Stop(ctx context.Context) error {
 	// state with empty rings, so a Submit that passed its lifeRunning check
 	// just before Stop must find the ring already closed, or its call would
 	// land in a ring nobody drains any more and its caller wait forever.
+	c.lifeMu.Lock()
 	for _, r := range c.bands {
 		r.Close()
 	}
@@ -203,6 +213,7 @@ func (c *Client) Stop(ctx context.Context) error {
 		testHookStopRingsClosed(c)
 	}
 	prev := c.life.Swap(lifeStopping)
+	c.lifeMu.Unlock()
 	var err error
 	if prev == lifeRunning {
 		c.asm.poke()
@@ -420,6 +431,10 @@ func (c *Client) WaitForCompletion(ctx context.Context) error {
 		wait = min(2*wait, 5*time.Millisecond)
 	}
 }
+
+// testHookStartRunning, when set by a test, runs inside Start right after
+// the switch to lifeRunning.
+var testHookStartRunning func(c *Client)
 
 // testHookStopRingsClosed, when set by a test, runs inside Stop between
 // closing the rings and switching to lifeStopping.

@@ -2,6 +2,7 @@ package fastbatch
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 )
@@ -44,5 +45,43 @@ func TestPublishRacingStopIsNeverStranded(t *testing.T) {
 	case <-f.Done():
 	default:
 		t.Fatal("a call published during Stop was neither refused nor flushed: its caller would wait forever")
+	}
+}
+
+// TestStopRacingStartWaitsForTheGoroutinesStartLaunches: a Stop that
+// arrives while Start is between switching to running and launching the
+// assembler and dispatchers must not return before those goroutines exist
+// and are gone again; it used to find an empty WaitGroup and return at once.
+func TestStopRacingStartWaitsForTheGoroutinesStartLaunches(t *testing.T) {
+	c, err := New(Config{Endpoint: testEndpoint}, newMemDoer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped := make(chan error, 1)
+	stoppedEarly := false
+	testHookStartRunning = func(c *Client) {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			stopped <- c.Stop(ctx)
+		}()
+		select {
+		case <-stopped:
+			stoppedEarly = true
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	defer func() { testHookStartRunning = nil }()
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if stoppedEarly {
+		t.Fatal("Stop returned while Start was still launching the client's goroutines")
+	}
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Submit(context.Background(), "query", nil); !errors.Is(err, ErrStopped) {
+		t.Fatalf("Submit after Stop: %v", err)
 	}
 }
