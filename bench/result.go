@@ -403,7 +403,9 @@ func appendUnique(list []string, s string) []string {
 const maxMergedIntervals = 86_400
 
 // mergeTimelines puts every interval into the slot of the merged timeline
-// that holds its wall-clock start.
+// that holds its wall-clock start. A slot is as long as the intervals in it
+// reach, at most step: the runs' short last intervals (the drain) stay short,
+// so the merged rate of the last slot is not diluted over a whole step.
 func mergeTimelines(start time.Time, step time.Duration, results []*Result) []Interval {
 	if step <= 0 {
 		return nil
@@ -418,9 +420,10 @@ func mergeTimelines(start time.Time, step time.Duration, results []*Result) []In
 			}
 			s := slots[k]
 			if s == nil {
-				s = &Interval{Offset: time.Duration(k) * step, Length: step}
+				s = &Interval{Offset: time.Duration(k) * step}
 				slots[k] = s
 			}
+			s.Length = min(step, max(s.Length, off+iv.Length-s.Offset))
 			s.Calls += iv.Calls
 			s.Errors += iv.Errors
 			mergeHist(&s.Latency, iv.Latency, detailDigits)

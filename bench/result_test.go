@@ -249,3 +249,33 @@ func TestMergeKeepsValuesBeyondTheFirstRange(t *testing.T) {
 		t.Fatalf("merged max %v, want the half-hour call", mx)
 	}
 }
+
+// A run's last interval is short (the drain after the measured window);
+// merging must keep it short, or the merged timeline's last rate is diluted
+// over a whole interval.
+func TestMergeKeepsShortLastInterval(t *testing.T) {
+	hist := func() *Histogram {
+		h := newHist(time.Second.Microseconds(), detailDigits)
+		_ = h.RecordValue(100)
+		return &Histogram{h: h}
+	}
+	r := &Result{Version: ResultVersion, Start: time.Unix(1000, 0), Elapsed: 2100 * time.Millisecond, Interval: time.Second,
+		Calls: 2100, Latency: &Histogram{h: newHist(time.Second.Microseconds(), totalDigits)},
+		Timeline: []Interval{
+			{Offset: 0, Length: time.Second, Calls: 1000, Latency: hist()},
+			{Offset: time.Second, Length: time.Second, Calls: 1000, Latency: hist()},
+			{Offset: 2 * time.Second, Length: 100 * time.Millisecond, Calls: 100, Latency: hist()},
+		}}
+	m, err := Merge(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Timeline) != 3 {
+		t.Fatalf("%d merged intervals, want 3", len(m.Timeline))
+	}
+	for i, iv := range m.Timeline {
+		if got, want := iv.Rate(), r.Timeline[i].Rate(); got != want {
+			t.Errorf("interval %d: merged rate %.0f calls/s, the run measured %.0f", i, got, want)
+		}
+	}
+}
