@@ -543,17 +543,25 @@ func (c *Client) resubmitFuture(f *call) {
 // resubmitFollower runs on a dispatcher: a follower's own goroutine submits
 // again (errLeaderLost); a future's call is republished without dedup, but
 // only if its ring has room now — a dispatcher must never block on a ring
-// the assembler drains only when dispatchers are free.
-func (c *Client) resubmitFollower(f *call) bool {
+// the assembler drains only when dispatchers are free. When it cannot, it
+// returns the error the follower gets (its leader's failure is not its own):
+// ErrStopped once Stop began, else ErrQueueFull.
+func (c *Client) resubmitFollower(f *call) error {
 	if f.fut == nil {
 		c.counters.add(f, ctrSubmitted, -1)
 		f.resolve(nil, errLeaderLost)
-		return true
+		return nil
 	}
 	f.hash, f.deduped, f.chainNext = 0, false, nil
-	if c.life.Load() != lifeRunning || !c.bands[f.band].TryPublish(f) {
-		return false
+	if c.life.Load() != lifeRunning {
+		return ErrStopped
+	}
+	if !c.bands[f.band].TryPublish(f) {
+		if c.life.Load() != lifeRunning {
+			return ErrStopped // the ring was closed by Stop
+		}
+		return ErrQueueFull
 	}
 	c.asm.wakeIfParked()
-	return true
+	return nil
 }

@@ -31,9 +31,9 @@ type sender struct {
 	// none. Only ever lowered.
 	learned atomic.Int64
 	// resubmit gives a dedup follower whose leader failed for the leader's
-	// own reasons (its deadline) a fresh attempt, without blocking; false
-	// when it could not. Nil without dedup.
-	resubmit func(f *call) bool
+	// own reasons (its deadline) a fresh attempt, without blocking; it
+	// returns the follower's error when it could not. Nil without dedup.
+	resubmit func(f *call) error
 }
 
 func (s *sender) now() int64 { return int64(time.Since(s.start)) }
@@ -562,9 +562,15 @@ func (w *worker) failAll(cs []*call, sp span, cause, ctxErr error) {
 				ferr := ctxError(f.ctx.Err())
 				w.s.account(f, ferr, w)
 				f.resolve(nil, ferr)
-			case w.s.resubmit == nil || !w.s.resubmit(f):
-				w.s.account(f, err, w)
-				f.resolve(nil, err)
+			default:
+				ferr := err
+				if w.s.resubmit != nil {
+					ferr = w.s.resubmit(f)
+				}
+				if ferr != nil {
+					w.s.account(f, ferr, w)
+					f.resolve(nil, ferr)
+				}
 			}
 			f = next
 		}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/valyala/fasthttp"
 )
 
 // TestPublishRacingStopIsNeverStranded replays the interleaving of a Submit
@@ -83,5 +85,47 @@ func TestStopRacingStartWaitsForTheGoroutinesStartLaunches(t *testing.T) {
 	}
 	if _, err := c.Submit(context.Background(), "query", nil); !errors.Is(err, ErrStopped) {
 		t.Fatalf("Submit after Stop: %v", err)
+	}
+}
+
+// TestFutureFollowerOfATimedOutLeaderDuringStopGetsErrStopped: when a
+// leader's own deadline ends its request while Stop flushes, a Future that
+// joined it cannot be re-sent; it must fail with ErrStopped like a Submit
+// follower, not inherit the leader's ErrTimeout with time left on its own.
+func TestFutureFollowerOfATimedOutLeaderDuringStopGetsErrStopped(t *testing.T) {
+	d := newMemDoer()
+	d.handle = func(ctx context.Context, reqs []wireReq, resp *fasthttp.Response) error {
+		<-ctx.Done() // only the leader's deadline ends this request
+		return ctx.Err()
+	}
+	c, err := New(Config{Endpoint: testEndpoint}, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	params := []byte(`{"scope":"acc://stop-follow.acme"}`)
+	leadCtx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	lead := c.Go(leadCtx, "query", params)
+	waitFor(t, func() bool { return d.requests.Load() == 1 })
+	follower := c.Go(context.Background(), "query", params)
+	waitFor(t, func() bool { return c.Stats().DedupHits == 1 })
+	stopped := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		stopped <- c.Stop(ctx)
+	}()
+	waitFor(t, func() bool { return c.life.Load() >= lifeStopping })
+	if _, err := lead.Wait(context.Background()); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("leader got %v, want ErrTimeout", err)
+	}
+	if _, err := follower.Wait(context.Background()); !errors.Is(err, ErrStopped) {
+		t.Fatalf("follower got %v, want ErrStopped", err)
+	}
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
 	}
 }
