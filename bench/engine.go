@@ -200,6 +200,9 @@ type run struct {
 
 	recs  []*recorder
 	maxUS int64
+
+	reqOnce  sync.Once // startMeasuring
+	reqStart int64     // the caller's Requests() when the measured window began
 }
 
 // Run runs cfg's load of the workload against caller and returns what it
@@ -281,6 +284,9 @@ func (r *run) openWorker(ctx context.Context, rec *recorder, rng *rand.Rand) {
 		if !r.waitUntil(ctx, timer, intended, true) {
 			return
 		}
+		if i >= r.warmTickets {
+			r.startMeasuring()
+		}
 		op := r.load.pick(rng.Float64())
 		err := r.call(ctx, op)
 		doneAt := time.Now()
@@ -318,6 +324,7 @@ func (r *run) closedWorker(ctx context.Context, rec *recorder, rng *rand.Rand) {
 			} else if !sent.Before(r.end) {
 				return
 			}
+			r.startMeasuring()
 		}
 		op := r.load.pick(rng.Float64())
 		err := r.call(ctx, op)

@@ -331,3 +331,47 @@ func TestOpenLoopResumesAtRateAfter429(t *testing.T) {
 		t.Fatalf("max %v: a %v pause is hidden", mx, pause)
 	}
 }
+
+// requestCountingCaller counts one HTTP request per call, as SingleCaller
+// does, at the moment the call starts.
+type requestCountingCaller struct {
+	countingCaller
+	requests atomic.Int64
+}
+
+func (c *requestCountingCaller) Call(ctx context.Context, op *Op) error {
+	c.requests.Add(1)
+	return c.countingCaller.Call(ctx, op)
+}
+
+func (c *requestCountingCaller) Requests() int64 { return c.requests.Load() }
+
+// TestRequestsCountTheMeasuredWindow: with one request per call, Requests
+// equals Calls, also when the collector is late to notice that the warm-up
+// ended (here a slow OnTick on the last warm-up tick holds it 100 ms, as a
+// blocked terminal would).
+func TestRequestsCountTheMeasuredWindow(t *testing.T) {
+	for _, cfg := range []Config{
+		{Label: "closed", Workers: 4, Duration: 300 * time.Millisecond, WarmUp: 60 * time.Millisecond},
+		{Label: "open", Rate: 2000, Workers: 8, Duration: 300 * time.Millisecond, WarmUp: 60 * time.Millisecond},
+	} {
+		t.Run(cfg.Label, func(t *testing.T) {
+			c := &requestCountingCaller{countingCaller: countingCaller{delay: 200 * time.Microsecond}}
+			cfg.Interval = 50 * time.Millisecond
+			cfg.OnTick = func(tk Tick) {
+				if tk.WarmUp {
+					time.Sleep(100 * time.Millisecond)
+				}
+			}
+			res, err := Run(context.Background(), cfg, testWorkload(t), c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// A warm-up call may start a moment after the first measured
+			// one: at most one per worker.
+			if d := res.Requests - res.Calls; d < -int64(cfg.Workers) || d > int64(cfg.Workers) {
+				t.Fatalf("requests %d for %d calls of one request each", res.Requests, res.Calls)
+			}
+		})
+	}
+}

@@ -96,8 +96,6 @@ type collector struct {
 	timeline []Interval
 	calls    int64
 	errors   int64
-	reqStart int64
-	reqSeen  bool
 }
 
 func newCollector(r *run) *collector {
@@ -126,7 +124,6 @@ func (c *collector) loop(done <-chan struct{}) {
 		timer.Reset(wait)
 		select {
 		case <-done:
-			c.startRequests()
 			c.collect(r.measureStart, time.Now(), true)
 			return
 		case <-timer.C:
@@ -135,7 +132,6 @@ func (c *collector) loop(done <-chan struct{}) {
 			r.cfg.OnTick(Tick{Label: r.cfg.Label, WarmUp: true, Elapsed: time.Since(r.start), Planned: c.planned()})
 		}
 	}
-	c.startRequests()
 	last := r.measureStart
 	for k := 1; ; k++ {
 		next := r.measureStart.Add(time.Duration(k) * iv)
@@ -152,11 +148,18 @@ func (c *collector) loop(done <-chan struct{}) {
 	}
 }
 
-func (c *collector) startRequests() {
-	if rc, ok := c.r.caller.(RequestCounter); ok {
-		c.reqStart = rc.Requests()
-		c.reqSeen = true
-	}
+// startMeasuring reads the caller's request count once, just before the
+// first measured call is sent, so Requests counts what the measured window
+// sent. (The collector used to read it when it woke up after the warm-up,
+// which can be milliseconds late on a busy machine, or later still behind a
+// slow OnTick: the requests sent meanwhile went missing.) Every worker calls
+// it before a measured call; sync.Once holds them all until it is done.
+func (r *run) startMeasuring() {
+	r.reqOnce.Do(func() {
+		if rc, ok := r.caller.(RequestCounter); ok {
+			r.reqStart = rc.Requests()
+		}
+	})
 }
 
 // collect swaps out every recorder's interval data for [from, to).
@@ -243,8 +246,9 @@ func (r *run) result(c *collector, finished time.Time) *Result {
 		}
 		rec.mu.Unlock()
 	}
-	if rc, ok := r.caller.(RequestCounter); ok && c.reqSeen {
-		res.Requests = max(0, rc.Requests()-c.reqStart)
+	r.startMeasuring() // no measured call at all: no requests either
+	if rc, ok := r.caller.(RequestCounter); ok {
+		res.Requests = max(0, rc.Requests()-r.reqStart)
 	} else {
 		res.Requests = res.Calls
 	}
