@@ -28,15 +28,6 @@ var (
 	ErrCapacity = errors.New("ring: capacity out of range")
 )
 
-// slot is one cell of the ring. commit holds the exclusive end of the claim
-// that starts at this slot's current sequence s (s+1 for a single item,
-// s+n for a batch of n) once every value of that claim is written; any
-// value ≤ s is left over from an earlier lap and means "not yet".
-type slot[T any] struct {
-	commit atomic.Uint64
-	val    T
-}
-
 // Ring is a bounded multi-producer, single-consumer FIFO queue of T.
 //
 // Publish, TryPublish, PublishBatch, Len, Cap and Close are safe for
@@ -76,9 +67,30 @@ type Ring[T any] struct {
 	next  uint64
 	known uint64
 	_     cpu.CacheLinePad
+	// spNext and spGate belong to the one producer of a WithSingleProducer
+	// ring (see single.go): its next sequence and a recent value of read
+	// (spGate ≤ read). On a line of their own, they let a publish read
+	// nothing another goroutine writes: its only access to a shared line
+	// is the commit CAS on claim. Plain fields: single-producer mode
+	// promises publishes are ordered by happens-before, and a violation
+	// is a race the race detector reports.
+	spNext uint64
+	spGate uint64
+	_      cpu.CacheLinePad
 
 	// Read-mostly from here on.
-	slots    []slot[T]
+	// vals holds the items, slot i at vals[i]. commits[i] is the commit
+	// marker of slot i: the exclusive end of the claim that starts at
+	// slot i's current sequence s (s+1 for a single item, s+n for a batch
+	// of n) once every value of that claim is written; any value ≤ s is
+	// left over from an earlier lap (a claim there started at s-size or
+	// earlier and ended by s) and means "not yet". Markers and values are
+	// separate arrays, not one array of {marker, value}: a batch writes one
+	// marker and n densely packed values, a single-producer ring (which
+	// needs no markers; commits is nil) packs twice the items of a word-sized
+	// T into each cache line the consumer pulls over.
+	vals     []T
+	commits  []atomic.Uint64
 	mask     uint64
 	size     uint64
 	strategy WaitStrategy
@@ -120,8 +132,13 @@ func New[T any](capacity int, opts ...Option) (*Ring[T], error) {
 	for size < uint64(capacity) {
 		size <<= 1
 	}
+	var commits []atomic.Uint64
+	if !o.singleProducer {
+		commits = make([]atomic.Uint64, size)
+	}
 	return &Ring[T]{
-		slots:    make([]slot[T], size),
+		vals:     make([]T, size),
+		commits:  commits,
 		mask:     size - 1,
 		size:     size,
 		strategy: o.strategy,
@@ -192,9 +209,9 @@ func (r *Ring[T]) Publish(ctx context.Context, v T) error {
 			return err
 		}
 	}
-	sl := &r.slots[s&r.mask]
-	sl.val = v
-	sl.commit.Store(s + 1)
+	i := s & r.mask
+	r.vals[i] = v
+	r.commits[i].Store(s + 1)
 	if r.parked.Load() != 0 {
 		r.wakeConsumer()
 	}
@@ -226,9 +243,9 @@ func (r *Ring[T]) TryPublish(v T) bool {
 		r.abandon(s, 1)
 		return false
 	}
-	sl := &r.slots[s&r.mask]
-	sl.val = v
-	sl.commit.Store(s + 1)
+	i := s & r.mask
+	r.vals[i] = v
+	r.commits[i].Store(s + 1)
 	if r.parked.Load() != 0 {
 		r.wakeConsumer()
 	}
@@ -270,7 +287,7 @@ func (r *Ring[T]) PublishBatch(ctx context.Context, vs []T) error {
 	r.copyIn(s, vs)
 	// One commit marker for the whole batch, in the slot of its first
 	// sequence: every value store in copyIn happens before this store.
-	r.slots[s&r.mask].commit.Store(s + n)
+	r.commits[s&r.mask].Store(s + n)
 	if r.parked.Load() != 0 {
 		r.wakeConsumer()
 	}
@@ -282,16 +299,8 @@ func (r *Ring[T]) PublishBatch(ctx context.Context, vs []T) error {
 func (r *Ring[T]) copyIn(s uint64, vs []T) {
 	first := s & r.mask
 	head := min(uint64(len(vs)), r.size-first)
-	slots := r.slots[first : first+head]
-	for i := range slots {
-		slots[i].val = vs[i]
-	}
-	if rest := vs[head:]; len(rest) > 0 {
-		slots = r.slots[:len(rest)]
-		for i := range slots {
-			slots[i].val = rest[i]
-		}
-	}
+	copy(r.vals[first:first+head], vs)
+	copy(r.vals, vs[head:])
 }
 
 // Drain appends to dst every item available now, oldest first, up to
@@ -317,7 +326,7 @@ func (r *Ring[T]) Drain(dst []T) []T {
 			if r.single {
 				break
 			}
-			c := r.slots[next&r.mask].commit.Load()
+			c := r.commits[next&r.mask].Load()
 			if c <= next {
 				// Not committed: maybe an abandoned claim to skip.
 				if hi, ok := r.holes.take(next); ok {
@@ -330,15 +339,19 @@ func (r *Ring[T]) Drain(dst []T) []T {
 		}
 		n := min(known-next, room)
 		room -= n
-		for ; n > 0; n-- {
-			sl := &r.slots[next&r.mask]
-			out[k] = sl.val
+		// Copy [next, next+n) out, in at most two runs (the claim may
+		// wrap around the end of vals).
+		for n > 0 {
+			first := next & r.mask
+			run := min(n, r.size-first)
+			src := r.vals[first : first+run]
+			copy(out[k:], src)
 			if r.zero {
-				var zero T
-				sl.val = zero
+				clear(src)
 			}
-			k++
-			next++
+			k += int(run)
+			next += run
+			n -= run
 		}
 	}
 	r.next, r.known = next, known
@@ -398,7 +411,7 @@ func (r *Ring[T]) ready() bool {
 	}
 	for {
 		next := r.next
-		if next < r.known || r.slots[next&r.mask].commit.Load() > next {
+		if next < r.known || r.commits[next&r.mask].Load() > next {
 			return true
 		}
 		hi, ok := r.holes.take(next)
@@ -455,6 +468,10 @@ func (r *Ring[T]) abandon(s, n uint64) {
 // that is whether the consumer has passed end-size, and refreshes gate.
 func (r *Ring[T]) hasSpace(end uint64) bool {
 	read := r.read.Load()
+	if r.single {
+		r.spGate = read
+		return end <= read+r.size
+	}
 	// A racing producer may store an older read: gate only ever holds some
 	// value read had, so gate ≤ read still holds and the worst case is an
 	// extra load of read later.

@@ -439,8 +439,8 @@ func TestDrainClearsPointerSlots(t *testing.T) {
 	if got := r.Drain(make([]*int, 0, 4)); len(got) != 3 {
 		t.Fatalf("Drain returned %d items", len(got))
 	}
-	for i := range r.slots {
-		if r.slots[i].val != nil {
+	for i := range r.vals {
+		if r.vals[i] != nil {
 			t.Fatalf("slot %d still references a drained item", i)
 		}
 	}

@@ -41,6 +41,7 @@ func WithSingleProducer() Option {
 // declared the ring finished first.
 func (r *Ring[T]) commitSingle(s, n uint64) bool {
 	if r.claim.CompareAndSwap(s, s+n) {
+		r.spNext = s + n
 		if r.parked.Load() != 0 {
 			r.wakeConsumer()
 		}
@@ -56,17 +57,17 @@ func (r *Ring[T]) publishSingle(ctx context.Context, v T) error {
 	if r.closed.Load() {
 		return ErrClosed
 	}
-	s := r.claim.Load()
-	if s >= r.gate.Load()+r.size && !r.hasSpace(s+1) {
+	s := r.spNext
+	if s >= r.spGate+r.size && !r.hasSpace(s+1) {
 		if err := r.waitSpace(ctx, s+1); err != nil {
 			return err
 		}
 	}
-	sl := &r.slots[s&r.mask]
-	sl.val = v
+	i := s & r.mask
+	r.vals[i] = v
 	if !r.commitSingle(s, 1) {
 		var zero T
-		sl.val = zero
+		r.vals[i] = zero
 		return ErrClosed
 	}
 	return nil
@@ -76,15 +77,15 @@ func (r *Ring[T]) tryPublishSingle(v T) bool {
 	if r.closed.Load() {
 		return false
 	}
-	s := r.claim.Load()
-	if s&finishedBit != 0 || (s >= r.gate.Load()+r.size && !r.hasSpace(s+1)) {
+	s := r.spNext
+	if s >= r.spGate+r.size && !r.hasSpace(s+1) {
 		return false
 	}
-	sl := &r.slots[s&r.mask]
-	sl.val = v
+	i := s & r.mask
+	r.vals[i] = v
 	if !r.commitSingle(s, 1) {
 		var zero T
-		sl.val = zero
+		r.vals[i] = zero
 		return false
 	}
 	return true
@@ -92,8 +93,8 @@ func (r *Ring[T]) tryPublishSingle(v T) bool {
 
 func (r *Ring[T]) publishBatchSingle(ctx context.Context, vs []T) error {
 	n := uint64(len(vs))
-	s := r.claim.Load()
-	if s+n > r.gate.Load()+r.size && !r.hasSpace(s+n) {
+	s := r.spNext
+	if s+n > r.spGate+r.size && !r.hasSpace(s+n) {
 		if err := r.waitSpace(ctx, s+n); err != nil {
 			return err
 		}
@@ -102,7 +103,7 @@ func (r *Ring[T]) publishBatchSingle(ctx context.Context, vs []T) error {
 	if !r.commitSingle(s, n) {
 		var zero T
 		for i := range n {
-			r.slots[(s+i)&r.mask].val = zero
+			r.vals[(s+i)&r.mask] = zero
 		}
 		return ErrClosed
 	}
