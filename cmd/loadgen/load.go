@@ -92,8 +92,8 @@ func parseLoadFlags(args []string, stdout io.Writer) (*options, error) {
 	switch {
 	case o.mode != "single" && o.mode != "batch" && o.mode != "compare":
 		return nil, usagef("--mode %q: want single, batch or compare", o.mode)
-	case o.rate < 0 || math.IsNaN(o.rate) || math.IsInf(o.rate, 0):
-		return nil, usagef("--rate %v: want ≥ 0", o.rate)
+	case o.rate < 0 || math.IsNaN(o.rate) || math.IsInf(o.rate, 0) || o.rate > 1e8:
+		return nil, usagef("--rate %v: want 0 (closed loop) up to 1e8 calls/s", o.rate)
 	case o.duration <= 0 && o.calls <= 0:
 		return nil, usagef("--duration %v: want > 0 (or --calls)", o.duration)
 	case o.calls < 0:

@@ -50,6 +50,7 @@ func TestBadCommandLinesGiveOneLine(t *testing.T) {
 		{"bad mode", []string{"--mode", "fast"}, "--mode"},
 		{"bad duration", []string{"--duration", "soon"}, "invalid value"},
 		{"negative rate", []string{"--rate", "-3"}, "--rate"},
+		{"absurd rate", []string{"--rate", "1e9"}, "--rate"},
 		{"zero connections", []string{"--connections", "0"}, "--connections"},
 		{"bad target", []string{"--target", "ftp://x"}, "bad target"},
 		{"api and path disagree", []string{"--target", "http://127.0.0.1:1/v2", "--api", "v3"}, "--api v3"},
