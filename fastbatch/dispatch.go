@@ -501,7 +501,10 @@ func (w *worker) failed(sp span, cause error, f failure) {
 		w.splitProbe(sp, true, f.doerRetried)
 		return
 	}
-	if f.retryable && sp.attempts < s.set.maxRetries {
+	// A Retry-After beyond MaxRetryBackoff is not waited out: a hostile or
+	// overloaded server could otherwise park a dispatch slot (and callers
+	// without a deadline) for as long as it likes, up to decades.
+	if f.retryable && sp.attempts < s.set.maxRetries && f.retryAfter <= s.set.maxRetryBackoff {
 		d := s.backoff(sp.attempts, f.retryAfter)
 		if dl, ok := w.deadline(w.calls[sp.lo:sp.hi]); !ok || time.Until(dl) > d {
 			if w.stats != nil {
