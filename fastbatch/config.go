@@ -161,13 +161,15 @@ type Config struct {
 	MaxRetries int
 
 	// RetryBackoff is the base of the jittered exponential backoff between
-	// fastbatch's retries; a server's Retry-After wins when longer (up to
-	// MaxRetryBackoff). Default 25 ms.
+	// fastbatch's retries; a server's Retry-After wins when longer. Default
+	// 25 ms.
 	RetryBackoff time.Duration
 
-	// MaxRetryBackoff caps one backoff. A server asking (Retry-After) for a
-	// longer wait gets no retry from fastbatch: the calls fail at once with
-	// a *BatchError holding the server's status and Retry-After. Default 1 s.
+	// MaxRetryBackoff caps one backoff. A server's longer Retry-After is
+	// waited out only within the callers' deadlines: for a batch with a
+	// call without a deadline there is then no retry, and the calls fail at
+	// once with a *BatchError holding the server's status and Retry-After.
+	// Default 1 s.
 	MaxRetryBackoff time.Duration
 }
 

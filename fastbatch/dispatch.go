@@ -501,12 +501,14 @@ func (w *worker) failed(sp span, cause error, f failure) {
 		w.splitProbe(sp, true, f.doerRetried)
 		return
 	}
-	// A Retry-After beyond MaxRetryBackoff is not waited out: a hostile or
-	// overloaded server could otherwise park a dispatch slot (and callers
-	// without a deadline) for as long as it likes, up to decades.
-	if f.retryable && sp.attempts < s.set.maxRetries && f.retryAfter <= s.set.maxRetryBackoff {
+	if f.retryable && sp.attempts < s.set.maxRetries {
 		d := s.backoff(sp.attempts, f.retryAfter)
-		if dl, ok := w.deadline(w.calls[sp.lo:sp.hi]); !ok || time.Until(dl) > d {
+		// Wait within the callers' deadlines; without one, a Retry-After
+		// beyond MaxRetryBackoff is not waited out: a hostile or overloaded
+		// server could otherwise park a dispatch slot and its callers for
+		// as long as it likes, up to decades.
+		dl, ok := w.deadline(w.calls[sp.lo:sp.hi])
+		if (ok && time.Until(dl) > d) || (!ok && f.retryAfter <= s.set.maxRetryBackoff) {
 			if w.stats != nil {
 				w.stats.retries.Add(1)
 			}
