@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/batchring/batchring/bench/devnet"
@@ -27,7 +28,7 @@ func main() {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
 		}
-		fmt.Fprintln(os.Stderr, "devnet:", err)
+		fmt.Fprintf(os.Stderr, "devnet: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
 		os.Exit(2)
 	}
 }
@@ -57,7 +58,10 @@ func serve(ctx context.Context, cfg devnet.Config, stdout io.Writer) error {
 func parseFlags(args []string, stderr io.Writer) (devnet.Config, error) {
 	var cfg devnet.Config
 	fs := flag.NewFlagSet("devnet", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	// A bad flag is one line (main prints it); the flag list is printed for
+	// -h only, not after every mistake.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:26660", "TCP address to listen on")
 	fs.Int64Var(&cfg.Seed, "seed", 0, "seed of every injected fault (answers do not depend on it)")
 	fs.IntVar(&cfg.MaxRequestBodyBytes, "max-body", 5<<20, "largest request body in bytes; larger gets HTTP 413")
@@ -81,6 +85,11 @@ func parseFlags(args []string, stderr io.Writer) (devnet.Config, error) {
 	fs.BoolVar(&cfg.Compress, "compress", false, "answer gzip/zstd when Accept-Encoding asks")
 	fs.IntVar(&cfg.CompressMinBytes, "compress-min", 0, "smallest answer compressed when -compress is on")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(stderr, "Usage of devnet:")
+			fs.SetOutput(stderr)
+			fs.PrintDefaults()
+		}
 		return cfg, err
 	}
 	if fs.NArg() > 0 {

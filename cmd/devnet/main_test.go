@@ -47,14 +47,23 @@ func TestParseFlags(t *testing.T) {
 		t.Fatalf("defaults %+v, %v", def, err)
 	}
 	for _, bad := range [][]string{
-		{"-batch-limit", "nginx"}, {"-reorder", "2"}, {"-latency", "-1s"}, {"extra"}, {"-nope"},
+		{"-batch-limit", "nginx"}, {"-reorder", "2"}, {"-latency", "-1s"}, {"extra"}, {"-nope"}, {"-seed", "x"},
 	} {
-		if _, err := parseFlags(bad, io.Discard); err == nil {
+		// A bad flag is the returned error alone (main prints it as one
+		// line), not the error plus the whole flag list.
+		var out strings.Builder
+		if _, err := parseFlags(bad, &out); err == nil {
 			t.Errorf("%v accepted", bad)
+		} else if strings.Contains(err.Error(), "\n") || out.Len() > 0 {
+			t.Errorf("%v: error %q and %d bytes printed, want one line and nothing printed", bad, err, out.Len())
 		}
 	}
-	if _, err := parseFlags([]string{"-h"}, io.Discard); !errors.Is(err, flag.ErrHelp) {
+	var help strings.Builder
+	if _, err := parseFlags([]string{"-h"}, &help); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("-h: %v", err)
+	}
+	if !strings.Contains(help.String(), "-batch-limit") {
+		t.Errorf("-h printed %q, want the flag list", help.String())
 	}
 }
 
