@@ -5,13 +5,15 @@ package fastpool
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/valyala/fasthttp"
 )
 
 // TestDoAllocatesNothing checks the hot path: a keep-alive POST through Do,
 // with and without a request option, allocates nothing in steady state
-// (the in-process fasthttp server's allocations are counted too).
+// (the in-process fasthttp server's allocations are counted too), also with
+// a cancellable context carrying a deadline.
 func TestDoAllocatesNothing(t *testing.T) {
 	srv := startFast(t, func(ctx *fasthttp.RequestCtx) { ctx.SetBody(benchAnswer) })
 	p := newPool(t, Config{})
@@ -27,9 +29,12 @@ func TestDoAllocatesNothing(t *testing.T) {
 	req.SetRequestURI(srv.URL + "/v3")
 	req.SetBody(benchBody)
 	ctx := context.Background()
+	cctx, cancel := context.WithTimeout(ctx, time.Hour)
+	defer cancel()
 	for name, do := range map[string]func() error{
 		"Pool.Do":                   func() error { return p.Do(ctx, req, resp) },
 		"Pool.Do WithIdempotent":    func() error { return p.Do(ctx, req, resp, WithIdempotent()) },
+		"Pool.Do cancellable ctx":   func() error { return p.Do(cctx, req, resp) },
 		"EndpointSet.Do":            func() error { return set.Do(ctx, req, resp) },
 		"EndpointSet.Do idempotent": func() error { return set.Do(ctx, req, resp, WithIdempotent()) },
 	} {

@@ -954,3 +954,44 @@ func TestDisableCompressionLeavesBodyAsSent(t *testing.T) {
 		t.Fatalf("body decoded (%d bytes, Content-Encoding %q) although compression is disabled", len(resp.Body()), resp.Header.ContentEncoding())
 	}
 }
+
+// TestCancellableContextSurvivesSlowAnswer sends through a cancellable
+// context to a server slower than cancelPoll, for the write and for the
+// read: the attempt must outlive the first poll slice and succeed, the
+// connection must stay reusable, and a cancel inside the first slice must
+// still end the attempt.
+func TestCancellableContextSurvivesSlowAnswer(t *testing.T) {
+	srv := startFast(t, func(ctx *fasthttp.RequestCtx) {
+		if string(ctx.Path()) == "/slow" {
+			time.Sleep(4 * cancelPoll)
+		}
+		ctx.SetBodyString("ok")
+	})
+	p := newPool(t, Config{})
+	req := fasthttp.AcquireRequest()
+	resp := fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for i := range 3 {
+		req.SetRequestURI(srv.URL + "/slow")
+		if err := p.Do(ctx, req, resp); err != nil || string(resp.Body()) != "ok" {
+			t.Fatalf("slow request %d: %v %q", i, err, resp.Body())
+		}
+	}
+	if n := p.ActiveConnections(); n != 1 {
+		t.Fatalf("%d connections after sequential slow requests, want 1 reused", n)
+	}
+
+	cctx, cancel2 := context.WithCancel(context.Background())
+	time.AfterFunc(cancelPoll/5, cancel2)
+	start := time.Now()
+	err := p.Do(cctx, req, resp)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("want Canceled, got %v", err)
+	}
+	if el := time.Since(start); el > 2*time.Second {
+		t.Fatalf("cancel took %v", el)
+	}
+}

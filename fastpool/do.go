@@ -62,8 +62,11 @@ var pastTime = time.Unix(1, 0)
 //
 // Do may set User-Agent and Accept-Encoding on req when they are empty. It
 // does not keep req or resp after it returns: a cancelled attempt is
-// interrupted by closing its connection's deadline, in the calling
-// goroutine, so nothing writes into resp later.
+// interrupted through its connection's deadline, in the calling goroutine,
+// so nothing writes into resp later. Cancellation ends an attempt blocked
+// on the network within 5 ms (at once once the attempt is older than
+// that); a context deadline ends it exactly. A context whose Done channel
+// is nil costs nothing to watch.
 func (p *Pool) Do(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response, opts ...RequestOption) error {
 	return p.do(ctx, req, resp, applyOptions(opts), nil)
 }
@@ -304,7 +307,8 @@ func parseRetryAfter(v []byte, now time.Time) time.Duration {
 }
 
 // attempt runs one request on one connection. Errors are *attemptError
-// telling whether the request may have reached the server.
+// telling whether the request may have reached the server. now is the one
+// clock reading the attempt starts from (deadline, idle check, stats).
 func (p *Pool) attempt(ctx context.Context, h *host, req *fasthttp.Request, resp *fasthttp.Response, now, deadline time.Time, isRetry bool) error {
 	h.inFlight.Add(1)
 	h.lastUse.Store(now.UnixNano())
@@ -312,7 +316,7 @@ func (p *Pool) attempt(ctx context.Context, h *host, req *fasthttp.Request, resp
 	if isRetry {
 		h.retries.Add(1)
 	}
-	err := p.roundTrip(ctx, h, req, resp, now, deadline)
+	end, err := p.roundTrip(ctx, h, req, resp, now, deadline)
 	h.inFlight.Add(-1)
 	if err == errHostGone {
 		h.requests.Add(^uint64(0))
@@ -321,41 +325,49 @@ func (p *Pool) attempt(ctx context.Context, h *host, req *fasthttp.Request, resp
 		}
 		return err
 	}
-	h.recordLatency(time.Since(now))
 	if err != nil {
+		end = time.Now()
 		h.errors.Add(1)
 	}
+	h.recordLatency(end.Sub(now))
 	return err
 }
 
-func (p *Pool) roundTrip(ctx context.Context, h *host, req *fasthttp.Request, resp *fasthttp.Response, now, deadline time.Time) error {
+// roundTrip runs one exchange on one connection. On success it returns the
+// clock reading taken when the response was complete (so the caller's
+// latency and the connection's idle time share one reading).
+func (p *Pool) roundTrip(ctx context.Context, h *host, req *fasthttp.Request, resp *fasthttp.Response, now, deadline time.Time) (time.Time, error) {
 	c, reused, err := h.acquire(ctx, now, deadline)
 	if err != nil {
-		return err
+		return time.Time{}, err
 	}
 	c.written, c.read = 0, 0
-	if err := c.nc.SetDeadline(deadline); err != nil {
-		h.closeConn(c)
-		return &attemptError{stage: "write", reused: reused, err: err}
-	}
-	// Cancellation (not only the deadline) must end the attempt promptly:
-	// moving the connection's deadline into the past unblocks the read or
-	// write in this goroutine, so the attempt never outlives Do and never
-	// writes into a resp the caller already reused.
-	var stop func() bool
+	// Cancellation (not only the deadline) must end the attempt promptly,
+	// in this goroutine, so the attempt never outlives Do and never writes
+	// into a resp the caller already reused. A context without a Done
+	// channel needs nothing beyond the deadline; a cancellable one is
+	// watched as cancelPoll describes.
+	sockDL := deadline
 	if ctx.Done() != nil {
-		stop = context.AfterFunc(ctx, func() { _ = c.nc.SetDeadline(pastTime) })
+		if slice := now.Add(cancelPoll); slice.Before(deadline) {
+			sockDL = slice
+			c.ctx, c.start, c.deadline, c.sliced = ctx, now, deadline, true
+		}
 	}
-	interrupted := func() bool { return stop != nil && !stop() }
+	if err := c.nc.SetDeadline(sockDL); err != nil {
+		c.endAttempt()
+		h.closeConn(c)
+		return time.Time{}, &attemptError{stage: "write", reused: reused, err: err}
+	}
 
 	err = req.Write(c.bw)
 	if err == nil {
 		err = c.bw.Flush()
 	}
 	if err != nil {
-		interrupted()
+		c.endAttempt()
 		h.closeConn(c)
-		return &attemptError{stage: "write", reused: reused, maybeSent: c.written > 0, err: mapTimeout(ctx, deadline, err)}
+		return time.Time{}, &attemptError{stage: "write", reused: reused, maybeSent: c.written > 0, err: mapTimeout(ctx, deadline, err)}
 	}
 	// Like fasthttp's own transport: start from a clean response (a 204 must
 	// not keep the previous body), keep the caller's SkipBody, skip the body
@@ -367,25 +379,26 @@ func (p *Pool) roundTrip(ctx context.Context, h *host, req *fasthttp.Request, re
 	err = resp.ReadLimitBody(c.br, p.cfg.MaxResponseBodySize)
 	resp.SkipBody = skipBody && !req.Header.IsHead()
 	if err != nil {
-		interrupted()
+		c.endAttempt()
 		h.closeConn(c)
 		if errors.Is(err, fasthttp.ErrBodyTooLarge) {
 			err = ErrBodyTooLarge
 		} else {
 			err = mapTimeout(ctx, deadline, err)
 		}
-		return &attemptError{stage: "read", reused: reused, maybeSent: true, err: err}
+		return time.Time{}, &attemptError{stage: "read", reused: reused, maybeSent: true, err: err}
 	}
-	if interrupted() || req.ConnectionClose() || resp.ConnectionClose() || c.br.Buffered() > 0 {
+	end := time.Now()
+	if c.endAttempt() || req.ConnectionClose() || resp.ConnectionClose() || c.br.Buffered() > 0 {
 		// A connection whose deadline the cancel hook may have moved is not
 		// reused even though this response arrived whole. Nor is one with
 		// bytes buffered past the response: nothing else was asked, so they
 		// are an unsolicited response that would answer the next request.
 		h.closeConn(c)
 	} else {
-		h.release(c)
+		h.release(c, end)
 	}
-	return nil
+	return end, nil
 }
 
 // finish decompresses a final 2xx response.

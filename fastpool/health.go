@@ -103,7 +103,7 @@ func (p *Pool) probe(ctx context.Context, h *host) {
 	now := time.Now()
 	dl, _ := ctx.Deadline()
 	h.inFlight.Add(1)
-	err := p.roundTrip(ctx, h, req, resp, now, dl)
+	_, err := p.roundTrip(ctx, h, req, resp, now, dl)
 	h.inFlight.Add(-1)
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		return // Close, not the host
@@ -170,6 +170,6 @@ func (p *Pool) warm(ctx context.Context, raw string) error {
 		return err
 	}
 	h.lastUse.Store(now.UnixNano())
-	h.release(c)
+	h.release(c, time.Now())
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,6 +30,56 @@ type conn struct {
 	// written and read count bytes moved during the current attempt; they
 	// tell "provably not sent" apart from "may have reached the server".
 	written, read int64
+
+	// Per-attempt cancellation state, touched only by the goroutine that
+	// owns the connection (see watchCtx).
+	ctx      context.Context // the attempt's context when it can be cancelled, else nil
+	start    time.Time       // when the attempt began
+	deadline time.Time       // the attempt's real deadline
+	sliced   bool            // the socket deadline is start+cancelPoll, before deadline
+	stop     func() bool     // the cancellation hook, once the attempt outlived cancelPoll
+}
+
+// cancelPoll bounds how long a cancellation of the caller's context can go
+// unnoticed by an attempt blocked in a read or write. Registering a
+// context.AfterFunc per request costs a lock, a map insert and two
+// allocations on the context; on a context that many goroutines share, that
+// lock is contended (about 3 µs of CPU per request under load). Instead an
+// attempt with a cancellable context first runs under a socket deadline of
+// at most cancelPoll: most requests finish before it and pay nothing. One
+// that hits it checks the context and, if still wanted, moves the socket
+// deadline to the real one and registers the hook, so it is interrupted at
+// once from then on.
+const cancelPoll = 5 * time.Millisecond
+
+// watchCtx is called (by countConn, in the attempt's goroutine) when a read
+// or write failed with err. It reports whether to try again: true only when
+// err is the end of the first cancelPoll slice and the attempt is still
+// wanted, in which case the socket now runs to the real deadline under the
+// cancellation hook.
+func (c *conn) watchCtx(err error) bool {
+	if !c.sliced || !errors.Is(err, os.ErrDeadlineExceeded) {
+		return false
+	}
+	c.sliced = false
+	if c.ctx.Err() != nil || !time.Now().Before(c.deadline) {
+		return false
+	}
+	if c.raw.SetDeadline(c.deadline) != nil {
+		return false
+	}
+	raw := c.raw
+	c.stop = context.AfterFunc(c.ctx, func() { _ = raw.SetDeadline(pastTime) })
+	return true
+}
+
+// endAttempt drops the attempt's cancellation state. It reports whether the
+// cancellation hook ran (or is running): the socket deadline may then be
+// moved into the past at any moment, so the connection must not be reused.
+func (c *conn) endAttempt() (interrupted bool) {
+	interrupted = c.stop != nil && !c.stop()
+	c.ctx, c.stop, c.sliced = nil, nil, false
+	return interrupted
 }
 
 // countConn counts wire bytes for stats and for the not-sent proof. It sits
@@ -39,21 +90,36 @@ type countConn struct {
 }
 
 func (cc *countConn) Read(b []byte) (int, error) {
-	n, err := cc.Conn.Read(b)
-	if n > 0 {
-		cc.c.read += int64(n)
-		cc.c.h.bytesRecv.Add(uint64(n))
+	for {
+		n, err := cc.Conn.Read(b)
+		if n > 0 {
+			cc.c.read += int64(n)
+			cc.c.h.bytesRecv.Add(uint64(n))
+			return n, err
+		}
+		if err == nil || !cc.c.watchCtx(err) {
+			return n, err
+		}
 	}
-	return n, err
 }
 
 func (cc *countConn) Write(b []byte) (int, error) {
-	n, err := cc.Conn.Write(b)
-	if n > 0 {
-		cc.c.written += int64(n)
-		cc.c.h.bytesSent.Add(uint64(n))
+	total := 0
+	for {
+		n, err := cc.Conn.Write(b)
+		if n > 0 {
+			cc.c.written += int64(n)
+			cc.c.h.bytesSent.Add(uint64(n))
+		}
+		total += n
+		b = b[n:]
+		if err == nil || !cc.c.watchCtx(err) {
+			return total, err
+		}
+		if len(b) == 0 {
+			return total, nil
+		}
 	}
-	return n, err
 }
 
 // waiter is a caller blocked on a full host. It receives a connection, or
@@ -247,7 +313,7 @@ func (h *host) acquire(ctx context.Context, now, deadline time.Time) (c *conn, r
 			// A connection or a wake-up was handed to us as we gave up:
 			// pass it on so nobody else misses it.
 			if c = <-w.ch; c != nil {
-				h.release(c)
+				h.release(c, c.used)
 			} else {
 				h.wakeOne()
 			}
@@ -287,9 +353,9 @@ func (h *host) popWaiter() *waiter {
 }
 
 // release returns a healthy keep-alive connection: to a waiter if any,
-// else to the idle stack.
-func (h *host) release(c *conn) {
-	c.used = time.Now()
+// else to the idle stack. now is when its attempt ended.
+func (h *host) release(c *conn, now time.Time) {
+	c.used = now
 	h.mu.Lock()
 	if h.dead || h.p.closed.Load() {
 		h.mu.Unlock()
@@ -411,6 +477,11 @@ const tlsPeekWait = 2 * time.Millisecond
 // warmed-up connection), so crypto/tls reads them under a short deadline:
 // a timeout means nothing else came and the connection is usable.
 func (h *host) stillOpen(c *conn) bool {
+	// The last attempt's deadline may have passed since; the runtime would
+	// then fail the peek as if the connection were dead.
+	if err := c.raw.SetDeadline(time.Time{}); err != nil {
+		return false
+	}
 	switch peekConn(c.raw) {
 	case peekIdle:
 		return true

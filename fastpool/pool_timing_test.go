@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -114,4 +115,56 @@ func BenchmarkPost(b *testing.B) {
 		})
 		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
 	})
+}
+
+// BenchmarkDoCPU measures the CPU a request costs (client and the
+// in-process server together, user and system time from getrusage) with 16
+// callers per core sharing one context, the way a load generator calls Do.
+// ctx=background has no Done channel; ctx=cancel is cancellable and carries
+// a deadline, so every attempt must stay interruptible.
+func BenchmarkDoCPU(b *testing.B) {
+	srv := benchServer(b)
+	url := srv.URL + "/v3"
+	for _, name := range []string{"background", "cancel"} {
+		b.Run("impl=fastpool/ctx="+name, func(b *testing.B) {
+			p, err := New(Config{MaxConns: 256, MaxConnsPerHost: 256})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Close()
+			ctx := context.Background()
+			if name == "cancel" {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, time.Hour)
+				defer cancel()
+			}
+			b.SetParallelism(16)
+			b.ReportAllocs()
+			var ru0, ru1 syscall.Rusage
+			_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				req := fasthttp.AcquireRequest()
+				resp := fasthttp.AcquireResponse()
+				defer fasthttp.ReleaseRequest(req)
+				defer fasthttp.ReleaseResponse(resp)
+				req.Header.SetMethod(fasthttp.MethodPost)
+				req.Header.SetContentType("application/json")
+				req.SetRequestURI(url)
+				req.SetBody(benchBody)
+				for pb.Next() {
+					if err := p.Do(ctx, req, resp); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.StopTimer()
+			_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+			user := time.Duration(ru1.Utime.Nano() - ru0.Utime.Nano())
+			sys := time.Duration(ru1.Stime.Nano() - ru0.Stime.Nano())
+			b.ReportMetric(float64(user.Nanoseconds())/float64(b.N), "user-ns/req")
+			b.ReportMetric(float64(sys.Nanoseconds())/float64(b.N), "sys-ns/req")
+		})
+	}
 }
