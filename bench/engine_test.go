@@ -375,3 +375,34 @@ func TestRequestsCountTheMeasuredWindow(t *testing.T) {
 		})
 	}
 }
+
+// TestTimelineHasNoSliversAfterAStall: when the collector is held up for
+// several intervals (here by a slow OnTick), it resumes on the next interval
+// boundary instead of ticking through the missed ones back to back, which
+// made intervals of a few microseconds with absurd calls/s.
+func TestTimelineHasNoSliversAfterAStall(t *testing.T) {
+	const iv = 20 * time.Millisecond
+	var once sync.Once
+	cfg := Config{Workers: 2, Duration: 300 * time.Millisecond, Interval: iv,
+		OnTick: func(tk Tick) {
+			if tk.Elapsed > 50*time.Millisecond {
+				once.Do(func() { time.Sleep(5 * iv) })
+			}
+		}}
+	res, err := Run(context.Background(), cfg, testWorkload(t), &countingCaller{delay: 100 * time.Microsecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, iv := range res.Timeline[:len(res.Timeline)-1] { // the last one may be short
+		if iv.Length < cfg.Interval/2 {
+			t.Fatalf("interval %d of %d is %v long (%.0f calls/s): a sliver", i, len(res.Timeline), iv.Length, iv.Rate())
+		}
+	}
+	var calls int64
+	for _, iv := range res.Timeline {
+		calls += iv.Calls
+	}
+	if calls != res.Calls {
+		t.Fatalf("timeline holds %d calls, result %d", calls, res.Calls)
+	}
+}

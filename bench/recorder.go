@@ -133,7 +133,7 @@ func (c *collector) loop(done <-chan struct{}) {
 		}
 	}
 	last := r.measureStart
-	for k := 1; ; k++ {
+	for k := 1; ; {
 		next := r.measureStart.Add(time.Duration(k) * iv)
 		timer.Reset(time.Until(next))
 		select {
@@ -145,6 +145,14 @@ func (c *collector) loop(done <-chan struct{}) {
 		now := time.Now()
 		c.collect(last, now, false)
 		last = now
+		// The next tick is the first boundary at least half an interval
+		// ahead. A collector held up for several intervals (a slow OnTick,
+		// a descheduled process) must not then tick through the missed ones
+		// back to back, nor stop just short of a boundary: either would
+		// collect a sliver of microseconds, whose calls/s is a meaningless
+		// spike in the timeline and the plot. Intervals stay within
+		// [iv/2, 3iv/2] unless the collector itself is late.
+		k = int((now.Sub(r.measureStart)+iv/2)/iv) + 1
 	}
 }
 
