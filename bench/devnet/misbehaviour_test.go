@@ -76,16 +76,15 @@ func TestLatency(t *testing.T) {
 }
 
 func TestLatencyJitterIsLognormal(t *testing.T) {
-	// The factor is exp(sigma·Z) with Z from the seeded generator: its median
-	// is 1 and log-factors have standard deviation sigma.
+	// The factor is exp(sigma·Z) with Z drawn for each request as serveRPC
+	// draws it: its median is 1 and log-factors have standard deviation
+	// sigma.
 	const sigma, n = 0.5, 20000
 	var logs []float64
+	m := &Misbehaviour{LatencyJitter: sigma}
 	for seq := range uint64(n) {
 		r := newRNG(42, seq)
-		for range 7 { // the draws serveRPC makes before the jitter
-			r.next()
-		}
-		logs = append(logs, sigma*r.normal())
+		logs = append(logs, sigma*drawFaults(&r, m).jitter)
 	}
 	var mean, sq float64
 	below := 0

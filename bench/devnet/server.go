@@ -344,6 +344,28 @@ func (r *rng) normal() float64 {
 	return math.Sqrt(-2*math.Log(u1)) * math.Cos(2*math.Pi*u2)
 }
 
+// requestFaults are the request-level fault decisions for one request.
+type requestFaults struct {
+	dropBefore, rateLimited, serverError bool
+	statusPick                           uint64
+	dropAfter, reorder                   bool
+	jitter                               float64 // a standard normal deviate
+}
+
+// drawFaults draws a request's faults from r in a fixed order, every draw
+// taken whatever m says, so one fault's setting does not shift another's.
+func drawFaults(r *rng, m *Misbehaviour) requestFaults {
+	var f requestFaults
+	f.dropBefore = r.hit(m.DropBeforeFraction)
+	f.rateLimited = r.hit(m.RateLimitFraction)
+	f.serverError = r.hit(m.ServerErrorFraction)
+	f.statusPick = r.next()
+	f.dropAfter = r.hit(m.DropAfterFraction)
+	f.reorder = r.hit(m.ReorderFraction)
+	f.jitter = r.normal()
+	return f
+}
+
 // scratch is per-request working memory, pooled.
 type scratch struct {
 	in    []byte // decoded request body (DecodeRequests)
@@ -372,14 +394,9 @@ func (s *Server) serveRPC(ctx *fasthttp.RequestCtx, v api) {
 	s.stats.requests.Add(1)
 	s.stats.bytesIn.Add(uint64(len(body)))
 
-	// Request-level faults, drawn in a fixed order.
-	dropBefore := r.hit(m.DropBeforeFraction)
-	rateLimited := r.hit(m.RateLimitFraction)
-	serverError := r.hit(m.ServerErrorFraction)
-	statusPick := r.next()
-	dropAfter := r.hit(m.DropAfterFraction)
-	reorder := r.hit(m.ReorderFraction)
-	jitter := r.normal()
+	f := drawFaults(&r, m)
+	dropBefore, rateLimited, serverError, statusPick := f.dropBefore, f.rateLimited, f.serverError, f.statusPick
+	dropAfter, reorder, jitter := f.dropAfter, f.reorder, f.jitter
 
 	switch {
 	case dropBefore:
