@@ -122,7 +122,29 @@ func parseLoadFlags(args []string, stdout io.Writer) (*options, error) {
 			return nil, usagef("--plot %q: the file name must end in .png or .svg", o.plot)
 		}
 	}
+	for _, f := range []struct{ name, path string }{{"out", o.out}, {"hgrm", o.hgrm}, {"plot", o.plot}} {
+		if err := checkOutputDir(f.path); err != nil {
+			return nil, usagef("--%s %q: %v", f.name, f.path, err)
+		}
+	}
 	return o, nil
+}
+
+// checkOutputDir fails when path's directory does not exist, so that a
+// mistyped --out is reported before the run instead of after it, when the
+// measurements would be lost.
+func checkOutputDir(path string) error {
+	if path == "" {
+		return nil
+	}
+	st, err := os.Stat(filepath.Dir(path))
+	switch {
+	case err != nil:
+		return fmt.Errorf("no directory %s", filepath.Dir(path))
+	case !st.IsDir():
+		return fmt.Errorf("%s is not a directory", filepath.Dir(path))
+	}
+	return nil
 }
 
 func printUsage(w io.Writer, fs *flag.FlagSet) {

@@ -51,6 +51,8 @@ func TestBadCommandLinesGiveOneLine(t *testing.T) {
 		{"bad duration", []string{"--duration", "soon"}, "invalid value"},
 		{"negative rate", []string{"--rate", "-3"}, "--rate"},
 		{"absurd rate", []string{"--rate", "1e9"}, "--rate"},
+		{"output into a missing directory", []string{"--out", filepath.Join(dir, "nope", "r.json")}, "--out"},
+		{"plot into a missing directory", []string{"--plot", filepath.Join(dir, "nope", "p.png")}, "--plot"},
 		{"zero connections", []string{"--connections", "0"}, "--connections"},
 		{"bad target", []string{"--target", "ftp://x"}, "bad target"},
 		{"api and path disagree", []string{"--target", "http://127.0.0.1:1/v2", "--api", "v3"}, "--api v3"},
@@ -58,6 +60,7 @@ func TestBadCommandLinesGiveOneLine(t *testing.T) {
 		{"stray argument", []string{"extra"}, "unexpected argument"},
 		{"bad workload", []string{"--workload", badWorkload}, "unknown field"},
 		{"report without files", []string{"report"}, "no result files"},
+		{"report into a missing directory", []string{"report", "--out", filepath.Join(dir, "nope", "m.json"), badWorkload}, "--out"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := runCLI(t, tc.args...)

@@ -39,6 +39,11 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 			return usagef("report: --plot %q: the file name must end in .png or .svg", *plotPath)
 		}
 	}
+	for _, f := range []struct{ name, path string }{{"out", *out}, {"hgrm", *hgrm}, {"plot", *plotPath}} {
+		if err := checkOutputDir(f.path); err != nil {
+			return usagef("report: --%s %q: %v", f.name, f.path, err)
+		}
+	}
 	byLabel := map[string][]*bench.Result{}
 	var labels []string
 	for _, f := range files {
