@@ -78,7 +78,7 @@ type Client struct {
 }
 
 // New builds a client from cfg. A nil pool means a private fastpool.Pool
-// with its defaults, started here and closed by Stop.
+// with its defaults, started by Start and closed by Stop.
 func New(cfg Config, pool Doer) (*Client, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
