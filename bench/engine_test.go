@@ -92,19 +92,34 @@ func TestClosedLoopCallCount(t *testing.T) {
 	}
 }
 
+// TestClosedLoopWarmUpNotRecorded: exactly the calls sent from the measured
+// window's start on are recorded. The caller notes when each call reached it
+// (a moment after the engine decided whether it is measured), so a call
+// that reached it before Result.Start was a warm-up call, and at most one
+// warm-up call per worker can reach it after. No assumption about how many
+// calls fit in the warm-up, which a loaded machine would break.
 func TestClosedLoopWarmUpNotRecorded(t *testing.T) {
-	c := &countingCaller{delay: time.Millisecond}
-	res, err := Run(context.Background(), Config{Duration: 200 * time.Millisecond, WarmUp: 200 * time.Millisecond, Workers: 4}, testWorkload(t), c)
+	c := &countingCaller{delay: 200 * time.Microsecond}
+	const workers = 4
+	res, err := Run(context.Background(), Config{Duration: 200 * time.Millisecond, WarmUp: 200 * time.Millisecond, Workers: workers}, testWorkload(t), c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	total := c.n.Load()
-	if res.Calls == 0 || res.Calls >= total {
-		t.Fatalf("measured %d of %d calls: the warm-up must be sent but not recorded", res.Calls, total)
+	c.mu.Lock()
+	var before, after int64
+	for _, s := range c.sent {
+		if s.Before(res.Start) {
+			before++
+		} else {
+			after++
+		}
 	}
-	// Roughly half the calls fell in the warm-up.
-	if frac := float64(res.Calls) / float64(total); frac > 0.8 {
-		t.Fatalf("measured %.2f of the calls, want about half", frac)
+	c.mu.Unlock()
+	if before == 0 || res.Calls == 0 {
+		t.Fatalf("%d calls before the measured window, %d measured: want both", before, res.Calls)
+	}
+	if res.Calls > after || res.Calls < after-workers {
+		t.Fatalf("measured %d calls; %d reached the caller in the measured window, %d before it", res.Calls, after, before)
 	}
 }
 
