@@ -376,7 +376,7 @@ func (p *Pool) roundTrip(ctx context.Context, h *host, req *fasthttp.Request, re
 	skipBody := resp.SkipBody || req.Header.IsHead()
 	resp.Reset()
 	resp.SkipBody = skipBody
-	err = resp.ReadLimitBody(c.br, p.cfg.MaxResponseBodySize)
+	err = readResponse(c.br, resp, p.cfg.MaxResponseBodySize)
 	resp.SkipBody = skipBody && !req.Header.IsHead()
 	if err != nil {
 		c.endAttempt()

@@ -54,7 +54,7 @@ func FuzzFinishBody(f *testing.F) {
 		if ce := resp.Header.ContentEncoding(); len(ce) != 0 && !bytes.EqualFold(bytes.TrimSpace(ce), []byte("identity")) {
 			t.Fatalf("Content-Encoding %q left after decoding", ce)
 		}
-		// Identity bodies are capped on the wire, by ReadLimitBody.
+		// Identity bodies are capped on the wire, by readResponse.
 		decoded := enc != "" && enc != "identity"
 		if decoded && len(resp.Body()) > limit {
 			t.Fatalf("decoded %d bytes over the %d limit", len(resp.Body()), limit)

@@ -1,8 +1,10 @@
 package fastpool
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -166,5 +168,50 @@ func BenchmarkDoCPU(b *testing.B) {
 			b.ReportMetric(float64(user.Nanoseconds())/float64(b.N), "user-ns/req")
 			b.ReportMetric(float64(sys.Nanoseconds())/float64(b.N), "sys-ns/req")
 		})
+	}
+}
+
+// BenchmarkReadResponse compares the growing body reader with fasthttp's
+// ReadLimitBody (which allocates the declared length up front) on honest
+// responses, reusing one Response as the pool's callers do.
+func BenchmarkReadResponse(b *testing.B) {
+	for _, size := range []int{len(benchAnswer), 64 << 10, 1 << 20} {
+		for _, framing := range []string{"length", "chunked"} {
+			var wire bytes.Buffer
+			body := bytes.Repeat([]byte("a"), size)
+			if framing == "length" {
+				fmt.Fprintf(&wire, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", size, body)
+			} else {
+				wire.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+				for i := 0; i < size; i += 16 << 10 {
+					chunk := body[i:min(i+16<<10, size)]
+					fmt.Fprintf(&wire, "%x\r\n%s\r\n", len(chunk), chunk)
+				}
+				wire.WriteString("0\r\n\r\n")
+			}
+			for _, impl := range []string{"fasthttp", "fastpool"} {
+				b.Run(fmt.Sprintf("impl=%s/body=%d/%s", impl, size, framing), func(b *testing.B) {
+					rd := bytes.NewReader(wire.Bytes())
+					br := bufio.NewReaderSize(rd, connBufSize)
+					var resp fasthttp.Response
+					b.SetBytes(int64(wire.Len()))
+					b.ReportAllocs()
+					for b.Loop() {
+						rd.Reset(wire.Bytes())
+						br.Reset(rd)
+						resp.Reset()
+						var err error
+						if impl == "fasthttp" {
+							err = resp.ReadLimitBody(br, DefaultMaxResponseBodySize)
+						} else {
+							err = readResponse(br, &resp, DefaultMaxResponseBodySize)
+						}
+						if err != nil || len(resp.Body()) != size {
+							b.Fatalf("%v, %d bytes", err, len(resp.Body()))
+						}
+					}
+				})
+			}
+		}
 	}
 }
