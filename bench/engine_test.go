@@ -263,7 +263,10 @@ func TestConfigValidate(t *testing.T) {
 func TestTicks(t *testing.T) {
 	var mu sync.Mutex
 	var ticks []Tick
-	cfg := Config{Rate: 500, Duration: 300 * time.Millisecond, WarmUp: 100 * time.Millisecond,
+	// A warm-up of six intervals: the collector need only wake once before
+	// it ends to report a warm-up tick, even on a loaded machine (with two
+	// intervals, one wake-up 50 ms late was enough to fail).
+	cfg := Config{Rate: 500, Duration: 300 * time.Millisecond, WarmUp: 300 * time.Millisecond,
 		Interval: 50 * time.Millisecond, Label: "t",
 		OnTick: func(tk Tick) { mu.Lock(); ticks = append(ticks, tk); mu.Unlock() }}
 	res, err := Run(context.Background(), cfg, testWorkload(t), &countingCaller{})
