@@ -119,7 +119,22 @@ func percentilePlot(results []*Result) (*plot.Plot, error) {
 			return nil, err
 		}
 	}
-	return p, nil
+	return withoutDataNoted(p), nil
+}
+
+// withoutDataNoted makes a panel that got no line drawable: a log axis over
+// no data has no range, and gonum/plot panics computing its ticks. A run
+// with no measured call (interrupted in the warm-up) or one shorter than a
+// fifth of an interval (--calls 100 against a fast node) has such panels.
+func withoutDataNoted(p *plot.Plot) *plot.Plot {
+	if !math.IsInf(p.Y.Min, 1) { // plot.New starts at +Inf; Add narrows it
+		return p
+	}
+	p.Title.Text += " — no data"
+	p.Y.Scale = plot.LinearScale{}
+	p.Y.Tick.Marker = plot.DefaultTicks{}
+	p.Y.Min, p.Y.Max = 0, 1
+	return p
 }
 
 func xysMaxX(xys plotter.XYs) float64 {
@@ -158,7 +173,7 @@ func latencyOverTimePlot(results []*Result) (*plot.Plot, error) {
 			return nil, err
 		}
 	}
-	return p, nil
+	return withoutDataNoted(p), nil
 }
 
 func throughputPlot(results []*Result) (*plot.Plot, error) {
@@ -192,7 +207,7 @@ func throughputPlot(results []*Result) (*plot.Plot, error) {
 			}
 		}
 	}
-	return p, nil
+	return withoutDataNoted(p), nil
 }
 
 // stub reports the short last interval of a run (the calls in flight when it

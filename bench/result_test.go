@@ -279,3 +279,31 @@ func TestMergeKeepsShortLastInterval(t *testing.T) {
 		}
 	}
 }
+
+// TestPlotWithoutData: a run without a measured call (interrupted during the
+// warm-up, then plotted by loadgen report) and a run shorter than a fifth of
+// an interval (every timeline entry too short to plot) still give a plot,
+// where gonum/plot used to panic on a log axis without data.
+func TestPlotWithoutData(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	empty, err := Run(ctx, Config{Calls: 10}, testWorkload(t), &countingCaller{})
+	if !errors.Is(err, context.Canceled) || empty == nil || empty.Calls != 0 {
+		t.Fatalf("cancelled run: %v, %+v", err, empty)
+	}
+	short, err := Run(context.Background(), Config{Calls: 10, Interval: time.Hour}, testWorkload(t), &countingCaller{})
+	if err != nil || short.Calls != 10 {
+		t.Fatalf("short run: %v, %d calls", err, short.Calls)
+	}
+	for name, results := range map[string][]*Result{"empty": {empty}, "short": {short}, "both": {empty, short}} {
+		for _, ext := range []string{".png", ".svg"} {
+			path := filepath.Join(t.TempDir(), name+ext)
+			if err := SavePlot(path, results...); err != nil {
+				t.Fatalf("%s%s: %v", name, ext, err)
+			}
+			if st, err := os.Stat(path); err != nil || st.Size() == 0 {
+				t.Fatalf("%s%s: %v", name, ext, err)
+			}
+		}
+	}
+}
