@@ -79,3 +79,67 @@ func TestLoneInvalidRequestIsNoProofAWriteWasUnsent(t *testing.T) {
 		})
 	}
 }
+
+// TestBareErrorNamingOneCallIsNoProofAWriteWasUnsent: a bare error object
+// (not an array) carrying the id of one call of a multi-call batch is
+// taken as a whole-batch refusal and split — unless a write is in the
+// batch: the object may be that call's own answer from a server that ran
+// the others, so the write is not sent again.
+func TestBareErrorNamingOneCallIsNoProofAWriteWasUnsent(t *testing.T) {
+	for _, tc := range []struct {
+		name, second    string
+		wantSubmitSends int
+		wantSplit       bool
+	}{
+		{"with a write the error is delivered, not re-sent", "submit", 1, false},
+		{"reads only are split and re-sent", "query", 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newMemDoer()
+			var first atomic.Bool
+			d.handle = func(ctx context.Context, reqs []wireReq, resp *fasthttp.Response) error {
+				if len(reqs) > 1 && first.CompareAndSwap(false, true) {
+					resp.SetBody(fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%s,"error":{"code":-32000,"message":"boom"}}`, reqs[0].ID))
+					return nil
+				}
+				resp.SetBody(answerAll(reqs, nil))
+				return nil
+			}
+			c := startClient(t, Config{EagerFlush: Off, MaxWait: 5 * time.Millisecond}, d)
+			res, err := c.SubmitMany(context.Background(), []Request{
+				{Method: "query", Params: []byte(`{"n":1}`)},
+				{Method: tc.second, Params: []byte(`{"n":2}`)},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.mu.Lock()
+			firstSize := d.sizes[0]
+			d.mu.Unlock()
+			if firstSize != 2 {
+				t.Fatalf("first request held %d calls, want both", firstSize)
+			}
+			if got := d.seen("submit", `{"n":2}`); tc.second == "submit" && got != tc.wantSubmitSends {
+				t.Fatalf("write sent %d times, want %d", got, tc.wantSubmitSends)
+			}
+			if split := d.requests.Load() > 1; split != tc.wantSplit {
+				t.Fatalf("split = %v (%d requests), want %v", split, d.requests.Load(), tc.wantSplit)
+			}
+			if tc.wantSplit {
+				for i, r := range res {
+					if r.Err != nil {
+						t.Fatalf("call %d after split: %v", i, r.Err)
+					}
+				}
+				return
+			}
+			var rpcErr *codec.Error
+			if !errors.As(res[0].Err, &rpcErr) || rpcErr.Code != -32000 {
+				t.Fatalf("named call got %v, want the server's -32000", res[0].Err)
+			}
+			if !errors.Is(res[1].Err, ErrNoResponse) {
+				t.Fatalf("unanswered write got %v, want ErrNoResponse", res[1].Err)
+			}
+		})
+	}
+}

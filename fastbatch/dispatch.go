@@ -349,6 +349,16 @@ func (w *worker) send(sp span) {
 			w.failed(sp, rejected.Err, failure{retryable: true, maybeSent: true, retryAfter: status.RetryAfter})
 			return
 		}
+		if id := rejected.ID; rejected.HasID && n > 1 && id >= base && id-base < uint64(n) &&
+			!isBatchLimit(rejected.Err, false) && !resendable(cs) {
+			// A bare error object naming one of the calls may be that
+			// call's own answer from a server that ran the batch and
+			// answered only it: no proof the writes were unsent. Give the
+			// named call its error and the rest ErrNoResponse.
+			ans[id-base] = answer{err: rejected.Err, ok: true}
+			w.deliver(cs, ans, nil)
+			return
+		}
 		w.rejected(sp, rejected.Err)
 		return
 	case unmatched != nil:
