@@ -39,7 +39,10 @@
 //     one-element "batch too large" answer, HTTP 413) is split in halves and
 //     re-sent, and the limit is remembered for the endpoint; a connection
 //     dropped on a multi-call batch also splits it. A single call still
-//     refused fails with the server's own reason.
+//     refused fails with the server's own reason. An answer that may as
+//     well be one call's own error (a lone -32600 without batch-limit
+//     wording, a bare error object naming one call) splits only a batch
+//     whose calls are all safe to send twice.
 //   - Missing answers fail only their calls; duplicate answers are ignored;
 //     a malformed body fails only its batch's calls. An HTTP 400/500 whose
 //     body holds JSON-RPC error objects gives each call its *codec.Error.
