@@ -49,6 +49,7 @@ echo "== building cmd/devnet and cmd/loadgen"
 
 # --- stand-in node ---------------------------------------------------------
 work=$(mktemp -d)
+devnet_pid=""
 # Every exit path ends in cleanup: success, failure (set -e), Ctrl-C, kill,
 # hang-up. A signal without a trap would kill the script without running the
 # EXIT trap and orphan the stand-in and whichever tool was running, so INT,
@@ -67,6 +68,8 @@ cleanup() {
 	for child in $(pgrep -P $$ 2>/dev/null); do
 		kill_tree "$child"
 	done
+	# Without pgrep (procps) the walk finds nothing: stop the stand-in anyway.
+	[ -z "${devnet_pid:-}" ] || kill "$devnet_pid" 2>/dev/null || true
 	wait 2>/dev/null || true
 	rm -rf "$work"
 }
