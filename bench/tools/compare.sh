@@ -27,27 +27,6 @@ VEGETA_VERSION=${VEGETA_VERSION:-v12.13.0}
 mkdir -p "$BIN" "$OUT"
 export PATH="$BIN:$PATH"
 
-# --- tools -----------------------------------------------------------------
-apt_install() {
-	local missing=()
-	for pkg in "$@"; do command -v "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
-	[ ${#missing[@]} -eq 0 ] && return 0
-	if [ "$(id -u)" != 0 ]; then
-		echo "missing ${missing[*]}: install them (apt-get install ${missing[*]}) and re-run" >&2
-		exit 1
-	fi
-	echo "== apt-get install ${missing[*]}"
-	apt-get update -qq >/dev/null
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-}
-apt_install wrk hey
-[ -x "$BIN/bombardier" ] || { echo "== go install bombardier@$BOMBARDIER_VERSION"; GOBIN="$BIN" "$GO" install "github.com/codesenberg/bombardier@$BOMBARDIER_VERSION"; }
-[ -x "$BIN/vegeta" ] || { echo "== go install vegeta@$VEGETA_VERSION"; GOBIN="$BIN" "$GO" install "github.com/tsenart/vegeta/v12@$VEGETA_VERSION"; }
-echo "== building cmd/devnet and cmd/loadgen"
-"$GO" build -o "$BIN/devnet" ./cmd/devnet
-"$GO" build -o "$BIN/loadgen" ./cmd/loadgen
-
-# --- stand-in node ---------------------------------------------------------
 work=$(mktemp -d)
 devnet_pid=""
 # Every exit path ends in cleanup: success, failure (set -e), Ctrl-C, kill,
@@ -77,6 +56,28 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
+
+# --- tools -----------------------------------------------------------------
+apt_install() {
+	local missing=()
+	for pkg in "$@"; do command -v "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" != 0 ]; then
+		echo "missing ${missing[*]}: install them (apt-get install ${missing[*]}) and re-run" >&2
+		exit 1
+	fi
+	echo "== apt-get install ${missing[*]}"
+	apt-get update -qq >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+apt_install wrk hey
+[ -x "$BIN/bombardier" ] || { echo "== go install bombardier@$BOMBARDIER_VERSION"; GOBIN="$BIN" "$GO" install "github.com/codesenberg/bombardier@$BOMBARDIER_VERSION"; }
+[ -x "$BIN/vegeta" ] || { echo "== go install vegeta@$VEGETA_VERSION"; GOBIN="$BIN" "$GO" install "github.com/tsenart/vegeta/v12@$VEGETA_VERSION"; }
+echo "== building cmd/devnet and cmd/loadgen"
+"$GO" build -o "$BIN/devnet" ./cmd/devnet
+"$GO" build -o "$BIN/loadgen" ./cmd/loadgen
+
+# --- stand-in node ---------------------------------------------------------
 "$BIN/devnet" --addr 127.0.0.1:0 >"$work/devnet.log" 2>&1 &
 devnet_pid=$!
 base=""

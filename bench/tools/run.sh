@@ -13,10 +13,6 @@ OUT=${OUT:-$PWD/out}
 DURATION=${DURATION:-5s}
 mkdir -p "$BIN" "$OUT"
 
-echo "== building cmd/devnet and cmd/loadgen into $BIN"
-"$GO" build -o "$BIN/devnet" ./cmd/devnet
-"$GO" build -o "$BIN/loadgen" ./cmd/loadgen
-
 log=$(mktemp)
 devnet_pid=""
 loadgen_pid=""
@@ -39,6 +35,11 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
+
+echo "== building cmd/devnet and cmd/loadgen into $BIN"
+"$GO" build -o "$BIN/devnet" ./cmd/devnet
+"$GO" build -o "$BIN/loadgen" ./cmd/loadgen
+
 "$BIN/devnet" --addr 127.0.0.1:0 >"$log" 2>&1 &
 devnet_pid=$!
 
