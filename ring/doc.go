@@ -27,7 +27,7 @@
 // operation instead of two.
 //
 // How goroutines wait is a [WaitStrategy]: [HybridWait] (default: spin
-// briefly, then park; a producer pays for a wake-up only when the
+// briefly, yield, then park; a producer pays for a wake-up only when the
 // consumer is parked), [SpinWait], [YieldWait] or [BlockWait].
 //
 // A consumer loop:

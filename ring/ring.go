@@ -485,7 +485,7 @@ func (r *Ring[T]) hasSpace(end uint64) bool {
 // until the consumer has passed end-size, following the ring's strategy.
 func (r *Ring[T]) waitSpace(ctx context.Context, end uint64) error {
 	done := ctx.Done()
-	b := backoff{strategy: r.strategy, producer: true}
+	b := backoff{strategy: r.strategy}
 	for {
 		if r.hasSpace(end) {
 			return nil

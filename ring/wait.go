@@ -17,11 +17,10 @@ import (
 type WaitStrategy uint8
 
 const (
-	// HybridWait spins briefly, then parks the goroutine (a producer
-	// waiting for space yields a few times first). A producer pays
-	// for a wake-up (one channel send) only when the consumer is actually
-	// parked. It is the default and the right choice when goroutines
-	// outnumber cores.
+	// HybridWait spins briefly, yields the processor a few times, then
+	// parks the goroutine. A producer pays for a wake-up (one channel send)
+	// only when the consumer is actually parked. It is the default and the
+	// right choice when goroutines outnumber cores.
 	HybridWait WaitStrategy = iota
 
 	// SpinWait busy-polls and never parks: the lowest wake-up latency, at
@@ -62,26 +61,15 @@ func (s WaitStrategy) String() string {
 // valid reports whether s is one of the defined strategies.
 func (s WaitStrategy) valid() bool { return s <= BlockWait }
 
-// Tuning of the spin phase. A spin iteration is a couple of atomic loads
-// (a few ns); hybridSpins keeps the spin phase under about a microsecond,
-// below the few-µs cost of a park/unpark round trip, and an idle waiter
-// gives its core away quickly (these machines have 2 vCPUs shared by
-// producers and consumer: spinning for long starves the very producers
-// being waited for).
-//
-// Under HybridWait only producers waiting for space yield between spinning
-// and parking; the consumer goes straight from spinning to parking.
-// Measured side by side (SPSC and MPSC with 2 producers, 8 interleaved runs
-// on 2 shared vCPUs), consumer yields made the per-item median worse (SPSC
-// ~14 vs ~10 ns, MPSC ~48 vs ~17 ns) and the spread wider: a yielding
-// consumer goes through the global run queue and keeps polling the
-// producers' cache lines, while a parked one lets them run undisturbed and
-// then drains what they wrote in one pass. Producers on a tiny, full ring
-// keep their yields: there the consumer they wait for often needs their P,
-// and without yields the race stress on capacities 1 and 2 ran 2.5× longer.
+// Tuning of the spin and yield phases. A spin iteration is a couple of
+// atomic loads (a few ns); hybridSpins keeps the spin phase under about a
+// microsecond, well below the few-µs cost of a park/unpark round trip, so a
+// consumer that is fed continuously never parks, and an idle one gives its
+// core away quickly (these machines have 2 vCPUs shared by producers and
+// consumer: spinning for long starves the very producers being waited for).
 const (
-	hybridSpins  = 128  // spin iterations before parking or yielding
-	hybridYields = 4    // runtime.Gosched calls before parking (HybridWait, producers only)
+	hybridSpins  = 128  // spin iterations before yielding (HybridWait, YieldWait)
+	hybridYields = 4    // runtime.Gosched calls before parking (HybridWait)
 	ctxCheckMask = 63   // check ctx.Done() every 64 spin iterations (SpinWait)
 	spinGosched  = 1023 // runtime.Gosched every 1024 spin iterations (SpinWait)
 )
@@ -91,9 +79,6 @@ type backoff struct {
 	strategy WaitStrategy
 	spins    int
 	yields   int
-	// producer is set for a producer waiting for space: only it yields
-	// before parking under HybridWait (see hybridYields).
-	producer bool
 }
 
 // step spends one round of waiting (a spin or a yield) and reports whether
@@ -127,7 +112,7 @@ func (b *backoff) step(ctx context.Context, done <-chan struct{}) (park bool, er
 			b.spins++
 			return false, nil
 		}
-		if b.producer && b.yields < hybridYields {
+		if b.yields < hybridYields {
 			b.yields++
 			if err := pollDone(ctx, done); err != nil {
 				return false, err
