@@ -34,6 +34,11 @@ func TestBatchCallerAgainstDevnet(t *testing.T) {
 	if st.Batches == 0 {
 		t.Fatalf("server saw no batch: %+v", st)
 	}
+	// Dedup is off and nothing is retried: the server answered exactly the
+	// calls that were counted, in exactly the requests that were counted.
+	if st.Calls != uint64(res.Calls) || st.Requests != uint64(res.Requests) {
+		t.Fatalf("server saw %d calls in %d requests; the run counted %d in %d", st.Calls, st.Requests, res.Calls, res.Requests)
+	}
 	// Two bands in the built-in mix, both served.
 	for b, h := range res.Bands {
 		if h.Count() == 0 {
