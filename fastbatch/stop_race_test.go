@@ -106,7 +106,7 @@ func TestFutureFollowerOfATimedOutLeaderDuringStopGetsErrStopped(t *testing.T) {
 		t.Fatal(err)
 	}
 	params := []byte(`{"scope":"acc://stop-follow.acme"}`)
-	leadCtx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	leadCtx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	lead := c.Go(leadCtx, "query", params)
 	waitFor(t, func() bool { return d.requests.Load() == 1 })
@@ -119,6 +119,9 @@ func TestFutureFollowerOfATimedOutLeaderDuringStopGetsErrStopped(t *testing.T) {
 		stopped <- c.Stop(ctx)
 	}()
 	waitFor(t, func() bool { return c.life.Load() >= lifeStopping })
+	if leadCtx.Err() != nil {
+		t.Fatal("the leader's deadline passed before Stop began: the scenario did not happen")
+	}
 	if _, err := lead.Wait(context.Background()); !errors.Is(err, ErrTimeout) {
 		t.Fatalf("leader got %v, want ErrTimeout", err)
 	}
