@@ -158,7 +158,7 @@ func (p *Pool) do(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Res
 			}
 			retry, anyMethod := retryableStatus(status)
 			if status >= 500 {
-				h.errors.Add(1)
+				h.shard().errors.Add(1)
 				h.failed()
 			} else {
 				h.succeeded() // the server answered: it is alive
@@ -310,38 +310,39 @@ func parseRetryAfter(v []byte, now time.Time) time.Duration {
 // telling whether the request may have reached the server. now is the one
 // clock reading the attempt starts from (deadline, idle check, stats).
 func (p *Pool) attempt(ctx context.Context, h *host, req *fasthttp.Request, resp *fasthttp.Response, now, deadline time.Time, isRetry bool) error {
-	h.inFlight.Add(1)
-	h.lastUse.Store(now.UnixNano())
-	h.requests.Add(1)
+	s := h.shard()
+	s.inFlight.Add(1)
+	s.lastUse.Store(now.UnixNano())
+	s.requests.Add(1)
 	if isRetry {
-		h.retries.Add(1)
+		s.retries.Add(1)
 	}
-	end, err := p.roundTrip(ctx, h, req, resp, now, deadline)
-	h.inFlight.Add(-1)
+	end, err := p.roundTrip(ctx, h, s, req, resp, now, deadline)
+	s.inFlight.Add(-1)
 	if err == errHostGone {
-		h.requests.Add(^uint64(0))
+		s.requests.Add(^uint64(0))
 		if isRetry {
-			h.retries.Add(^uint64(0))
+			s.retries.Add(^uint64(0))
 		}
 		return err
 	}
 	if err != nil {
 		end = time.Now()
-		h.errors.Add(1)
+		s.errors.Add(1)
 	}
-	h.recordLatency(end.Sub(now))
+	s.recordLatency(end.Sub(now))
 	return err
 }
 
 // roundTrip runs one exchange on one connection. On success it returns the
 // clock reading taken when the response was complete (so the caller's
 // latency and the connection's idle time share one reading).
-func (p *Pool) roundTrip(ctx context.Context, h *host, req *fasthttp.Request, resp *fasthttp.Response, now, deadline time.Time) (time.Time, error) {
+func (p *Pool) roundTrip(ctx context.Context, h *host, s *hostShard, req *fasthttp.Request, resp *fasthttp.Response, now, deadline time.Time) (time.Time, error) {
 	c, reused, err := h.acquire(ctx, now, deadline)
 	if err != nil {
 		return time.Time{}, err
 	}
-	c.written, c.read = 0, 0
+	c.written, c.read, c.shard = 0, 0, s
 	// Cancellation (not only the deadline) must end the attempt promptly,
 	// in this goroutine, so the attempt never outlives Do and never writes
 	// into a resp the caller already reused. A context without a Done
@@ -404,7 +405,7 @@ func (p *Pool) roundTrip(ctx context.Context, h *host, req *fasthttp.Request, re
 // finish decompresses a final 2xx response.
 func (p *Pool) finish(resp *fasthttp.Response, h *host, req *fasthttp.Request, attempts int) error {
 	if err := p.finishBody(resp); err != nil {
-		h.errors.Add(1)
+		h.shard().errors.Add(1)
 		return &RequestError{Method: string(req.Header.Method()), Host: h.name, Attempts: attempts, Errs: []error{err}, MaybeSent: true}
 	}
 	return nil

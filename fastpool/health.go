@@ -65,7 +65,7 @@ func (p *Pool) sweep(now time.Time) {
 		for _, c := range h.takeIdle(now, p.cfg.KeepAliveTimeout) {
 			h.closeConn(c)
 		}
-		if h.inFlight.Load() == 0 && now.Sub(time.Unix(0, h.lastUse.Load())) > p.cfg.MaxIdleTime {
+		if c := h.counters(); c.inFlight == 0 && now.Sub(time.Unix(0, c.lastUse)) > p.cfg.MaxIdleTime {
 			p.dropHost(h)
 		}
 	}
@@ -102,9 +102,10 @@ func (p *Pool) probe(ctx context.Context, h *host) {
 	}
 	now := time.Now()
 	dl, _ := ctx.Deadline()
-	h.inFlight.Add(1)
-	_, err := p.roundTrip(ctx, h, req, resp, now, dl)
-	h.inFlight.Add(-1)
+	s := h.shard()
+	s.inFlight.Add(1)
+	_, err := p.roundTrip(ctx, h, s, req, resp, now, dl)
+	s.inFlight.Add(-1)
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		return // Close, not the host
 	}
@@ -169,7 +170,7 @@ func (p *Pool) warm(ctx context.Context, raw string) error {
 		}
 		return err
 	}
-	h.lastUse.Store(now.UnixNano())
+	h.shard().lastUse.Store(now.UnixNano())
 	h.release(c, time.Now())
 	return nil
 }

@@ -5,13 +5,16 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"math/rand/v2"
 	"net"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+	"golang.org/x/sys/cpu"
 )
 
 // connBufSize is the per-connection bufio size, fasthttp's default.
@@ -21,8 +24,9 @@ const connBufSize = 4096
 // goroutine at a time: the attempt that acquired it, or the host's idle list.
 type conn struct {
 	h       *host
-	nc      net.Conn // *tls.Conn or *countConn
-	raw     net.Conn // the TCP connection under nc
+	shard   *hostShard // where its byte counts go: the current attempt's shard
+	nc      net.Conn   // *tls.Conn or *countConn
+	raw     net.Conn   // the TCP connection under nc
 	br      *bufio.Reader
 	bw      *bufio.Writer
 	created time.Time
@@ -94,7 +98,7 @@ func (cc *countConn) Read(b []byte) (int, error) {
 		n, err := cc.Conn.Read(b)
 		if n > 0 {
 			cc.c.read += int64(n)
-			cc.c.h.bytesRecv.Add(uint64(n))
+			cc.c.shard.bytesRecv.Add(uint64(n))
 			return n, err
 		}
 		if err == nil || !cc.c.watchCtx(err) {
@@ -109,7 +113,7 @@ func (cc *countConn) Write(b []byte) (int, error) {
 		n, err := cc.Conn.Write(b)
 		if n > 0 {
 			cc.c.written += int64(n)
-			cc.c.h.bytesSent.Add(uint64(n))
+			cc.c.shard.bytesSent.Add(uint64(n))
 		}
 		total += n
 		b = b[n:]
@@ -145,26 +149,81 @@ type host struct {
 	waiters []*waiter
 	dead    bool // dropped by the stale sweep or Close; no new connections
 
+	consecFails atomic.Int32
+	unhealthy   atomic.Bool
+	unhealthyAt atomic.Int64 // unix nanos: marked unhealthy, or last trial
+	created     time.Time
+
+	// shards hold the per-request counters (see hostShard); len is a
+	// power of two, shardMask = len-1.
+	shards    []hostShard
+	shardMask uint32
+}
+
+// hostShard is one slice of a host's request counters and latency
+// histogram. Every attempt writes a handful of counters and records a
+// latency; with one set per host those writes bounce one cache line (and a
+// histogram lock) between every core sending to the host. An attempt picks
+// a shard at random instead, and Stats sums them.
+type hostShard struct {
 	requests, errors, retries atomic.Uint64
 	bytesSent, bytesRecv      atomic.Uint64
 	inFlight                  atomic.Int64
-	consecFails               atomic.Int32
-	unhealthy                 atomic.Bool
-	unhealthyAt               atomic.Int64 // unix nanos: marked unhealthy, or last trial
 	lastUse                   atomic.Int64 // unix nanos of the last request start
-	created                   time.Time
 
 	latMu sync.Mutex
 	lat   *hdrhistogram.Histogram // attempt latency in µs
+
+	_ cpu.CacheLinePad // keeps the next shard's counters off this one's line
+}
+
+// shardCount is a power of two, about twice the cores that can send at once,
+// so two concurrent attempts rarely share a shard; at most 16, since each
+// shard's histogram takes about 27 KB.
+func shardCount() int {
+	n := 1
+	for n < 2*runtime.GOMAXPROCS(0) && n < 16 {
+		n *= 2
+	}
+	return n
+}
+
+// shard picks a shard for one attempt (math/rand/v2's top-level functions
+// use a per-thread generator: no shared state).
+func (h *host) shard() *hostShard { return &h.shards[rand.Uint32()&h.shardMask] }
+
+// counters sums the shards.
+func (h *host) counters() (c hostCounters) {
+	for i := range h.shards {
+		s := &h.shards[i]
+		c.requests += s.requests.Load()
+		c.errors += s.errors.Load()
+		c.retries += s.retries.Load()
+		c.bytesSent += s.bytesSent.Load()
+		c.bytesRecv += s.bytesRecv.Load()
+		c.inFlight += s.inFlight.Load()
+		c.lastUse = max(c.lastUse, s.lastUse.Load())
+	}
+	return c
+}
+
+type hostCounters struct {
+	requests, errors, retries, bytesSent, bytesRecv uint64
+	inFlight, lastUse                               int64
 }
 
 func newHost(p *Pool, key, name, addr string, isTLS bool) *host {
+	n := shardCount()
 	h := &host{
 		p: p, key: key, name: name, addr: addr, isTLS: isTLS,
-		created: time.Now(),
-		lat:     hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 2),
+		created:   time.Now(),
+		shards:    make([]hostShard, n),
+		shardMask: uint32(n - 1),
 	}
-	h.lastUse.Store(h.created.UnixNano())
+	for i := range h.shards {
+		h.shards[i].lat = hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 2)
+	}
+	h.shards[0].lastUse.Store(h.created.UnixNano())
 	if isTLS {
 		if p.cfg.TLSConfig != nil {
 			h.tls = p.cfg.TLSConfig.Clone()
@@ -451,7 +510,7 @@ func (h *host) dial(ctx context.Context, deadline time.Time) (*conn, error) {
 	if tc, ok := raw.(*net.TCPConn); ok && p.cfg.DisableTCPNoDelay {
 		_ = tc.SetNoDelay(false) // Go sets TCP_NODELAY by default
 	}
-	c := &conn{h: h, raw: raw, created: time.Now()}
+	c := &conn{h: h, shard: &h.shards[0], raw: raw, created: time.Now()}
 	cc := &countConn{Conn: raw, c: c}
 	c.nc = cc
 	if h.isTLS {

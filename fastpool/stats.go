@@ -4,6 +4,8 @@ import (
 	"slices"
 	"sync/atomic"
 	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
 )
 
 // HostStats describes one scheme+host+port. Requests, Errors and Retries
@@ -72,16 +74,17 @@ func (p *Pool) Stats() Stats {
 }
 
 func (h *host) stats(now time.Time) HostStats {
+	c := h.counters()
 	hs := HostStats{
 		Host:          h.key,
-		Requests:      h.requests.Load(),
-		Errors:        h.errors.Load(),
-		Retries:       h.retries.Load(),
-		BytesSent:     h.bytesSent.Load(),
-		BytesReceived: h.bytesRecv.Load(),
-		InFlight:      int(h.inFlight.Load()),
+		Requests:      c.requests,
+		Errors:        c.errors,
+		Retries:       c.retries,
+		BytesSent:     c.bytesSent,
+		BytesReceived: c.bytesRecv,
+		InFlight:      int(c.inFlight),
 		Age:           now.Sub(h.created),
-		IdleTime:      now.Sub(time.Unix(0, h.lastUse.Load())),
+		IdleTime:      now.Sub(time.Unix(0, c.lastUse)),
 		Healthy:       !h.unhealthy.Load(),
 	}
 	if hs.Requests > 0 {
@@ -91,18 +94,23 @@ func (h *host) stats(now time.Time) HostStats {
 	hs.OpenConns = h.open
 	hs.IdleConns = len(h.idle)
 	h.mu.Unlock()
-	h.latMu.Lock()
-	hs.P50 = time.Duration(h.lat.ValueAtQuantile(50)) * time.Microsecond
-	hs.P99 = time.Duration(h.lat.ValueAtQuantile(99)) * time.Microsecond
-	h.latMu.Unlock()
+	lat := hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 2)
+	for i := range h.shards {
+		s := &h.shards[i]
+		s.latMu.Lock()
+		lat.Merge(s.lat)
+		s.latMu.Unlock()
+	}
+	hs.P50 = time.Duration(lat.ValueAtQuantile(50)) * time.Microsecond
+	hs.P99 = time.Duration(lat.ValueAtQuantile(99)) * time.Microsecond
 	return hs
 }
 
-func (h *host) recordLatency(d time.Duration) {
+func (s *hostShard) recordLatency(d time.Duration) {
 	us := max(int64(d/time.Microsecond), 1)
-	h.latMu.Lock()
-	_ = h.lat.RecordValue(us) // beyond an hour: dropped, not wrapped
-	h.latMu.Unlock()
+	s.latMu.Lock()
+	_ = s.lat.RecordValue(us) // beyond an hour: dropped, not wrapped
+	s.latMu.Unlock()
 }
 
 // succeeded and failed drive the request-based health state.
@@ -143,9 +151,10 @@ type hostTotals struct {
 }
 
 func (t *hostTotals) add(h *host) {
-	t.requests.Add(h.requests.Load())
-	t.errors.Add(h.errors.Load())
-	t.retries.Add(h.retries.Load())
-	t.bytesSent.Add(h.bytesSent.Load())
-	t.bytesRecv.Add(h.bytesRecv.Load())
+	c := h.counters()
+	t.requests.Add(c.requests)
+	t.errors.Add(c.errors)
+	t.retries.Add(c.retries)
+	t.bytesSent.Add(c.bytesSent)
+	t.bytesRecv.Add(c.bytesRecv)
 }
