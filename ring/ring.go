@@ -187,11 +187,27 @@ func (r *Ring[T]) Close() {
 // ctx.Err() if ctx ends while it waits for space; v is then not published.
 // The context is consulted only when Publish has to wait.
 func (r *Ring[T]) Publish(ctx context.Context, v T) error {
-	if r.single {
-		return r.publishSingle(ctx, v)
-	}
 	if r.closed.Load() {
 		return ErrClosed
+	}
+	if r.single {
+		// The single-producer fast path is spelled out here rather than
+		// called: Publish is too big to inline, and a second non-inlined
+		// generic call is a measurable part of a ~6 ns publish.
+		s := r.spNext
+		if s >= r.spGate+r.size && !r.hasSpace(s+1) {
+			if err := r.waitSpace(ctx, s+1); err != nil {
+				return err
+			}
+		}
+		i := s & r.mask
+		r.vals[i] = v
+		if !r.commitSingle(s, 1) {
+			var zero T
+			r.vals[i] = zero
+			return ErrClosed
+		}
+		return nil
 	}
 	s := r.claim.Add(1) - 1
 	// Re-check after claiming: Close may have happened between the load

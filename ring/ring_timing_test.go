@@ -187,3 +187,49 @@ func BenchmarkLockedOpFloor(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkPublishUncontended measures the producer side of a publish with
+// no consumer running: one goroutine publishes into a ring big enough for
+// a whole round, which is then drained (and its sum checked) with the timer
+// stopped. No cache line moves between cores, so this is the floor under
+// BenchmarkSPSC (mode=single) and the per-producer floor under
+// BenchmarkMPSC/impl=ring (mode=mp): the locked instruction(s) of
+// BenchmarkLockedOpFloor plus the call, the closed and parked checks and
+// the value store.
+func BenchmarkPublishUncontended(b *testing.B) {
+	const round = 1 << 16
+	for _, mode := range []string{"single", "mp"} {
+		b.Run("mode="+mode, func(b *testing.B) {
+			var opts []Option
+			if mode == "single" {
+				opts = append(opts, WithSingleProducer())
+			}
+			r, err := New[uint64](round, opts...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			buf := make([]uint64, 0, round)
+			b.ReportAllocs()
+			for i := 0; i < b.N; {
+				k := min(b.N-i, round)
+				for j := 1; j <= k; j++ {
+					if err := r.Publish(ctx, uint64(j)); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StopTimer()
+				buf = r.Drain(buf[:0])
+				var got uint64
+				for _, v := range buf {
+					got += v
+				}
+				if want := uint64(k) * uint64(k+1) / 2; len(buf) != k || got != want {
+					b.Fatalf("drained %d items summing to %d, want %d summing to %d", len(buf), got, k, want)
+				}
+				b.StartTimer()
+				i += k
+			}
+		})
+	}
+}

@@ -53,26 +53,6 @@ func (r *Ring[T]) commitSingle(s, n uint64) bool {
 	return false
 }
 
-func (r *Ring[T]) publishSingle(ctx context.Context, v T) error {
-	if r.closed.Load() {
-		return ErrClosed
-	}
-	s := r.spNext
-	if s >= r.spGate+r.size && !r.hasSpace(s+1) {
-		if err := r.waitSpace(ctx, s+1); err != nil {
-			return err
-		}
-	}
-	i := s & r.mask
-	r.vals[i] = v
-	if !r.commitSingle(s, 1) {
-		var zero T
-		r.vals[i] = zero
-		return ErrClosed
-	}
-	return nil
-}
-
 func (r *Ring[T]) tryPublishSingle(v T) bool {
 	if r.closed.Load() {
 		return false
