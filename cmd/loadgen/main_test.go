@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/batchring/batchring/bench"
 	"github.com/batchring/batchring/bench/devnet"
@@ -205,5 +206,34 @@ func TestWorkloadFileOpenLoop(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "of the rate asked") {
 		t.Fatalf("report lacks the achieved/asked rate:\n%s", stdout)
+	}
+}
+
+// TestReportWarnsWhenResultsRanApart: merging results that ran at different
+// times divides their calls by the whole span between them; loadgen report
+// says so instead of printing a calls/s that looks like a measurement.
+func TestReportWarnsWhenResultsRanApart(t *testing.T) {
+	s := startDevnet(t)
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.json")
+	if code, _, stderr := runCLI(t, "--target", s.URL()+"/v3", "--calls", "200", "--warmup", "0s", "--progress", "off", "--out", a); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	res, err := bench.LoadResult(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Start = res.Start.Add(time.Hour) // the same run an hour later
+	b := filepath.Join(dir, "b.json")
+	if err := bench.SaveResult(b, res); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, "report", a, a)
+	if code != exitOK || strings.Contains(stderr, "warning") {
+		t.Fatalf("two results of the same window: exit %d, %q", code, stderr)
+	}
+	code, _, stderr = runCLI(t, "report", a, b)
+	if code != exitOK || !strings.Contains(stderr, "did not run at the same time") || strings.Count(stderr, "\n") != 1 {
+		t.Fatalf("results an hour apart: exit %d, stderr %q", code, stderr)
 	}
 }

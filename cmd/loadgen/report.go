@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/batchring/batchring/bench"
 )
@@ -65,6 +66,7 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 		}
 		merged[l] = m
 		all = append(all, m)
+		warnIfApart(stderr, l, byLabel[l], m)
 		if err := bench.WriteReport(stdout, m); err != nil {
 			return err
 		}
@@ -99,6 +101,23 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "plot written to %s\n", *plotPath)
 	}
-	_ = stderr
 	return nil
+}
+
+// warnIfApart says so when the merged results did not run at the same time:
+// Merge divides the calls by the span from the first start to the last end,
+// which is the load the machines gave together only when they ran together.
+// Results from different times make that span (and so calls/s) meaningless.
+func warnIfApart(stderr io.Writer, label string, results []*bench.Result, merged *bench.Result) {
+	if len(results) < 2 {
+		return
+	}
+	var longest time.Duration
+	for _, r := range results {
+		longest = max(longest, r.Elapsed)
+	}
+	if merged.Elapsed > longest+longest/2+time.Second {
+		fmt.Fprintf(stderr, "loadgen: warning: the %d %q results span %s but the longest ran %s: they did not run at the same time, so the merged calls/s is over the whole span\n",
+			len(results), label, merged.Elapsed.Round(time.Millisecond), longest.Round(time.Millisecond))
+	}
 }
