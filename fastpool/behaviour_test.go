@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -993,5 +994,73 @@ func TestCancellableContextSurvivesSlowAnswer(t *testing.T) {
 	}
 	if el := time.Since(start); el > 2*time.Second {
 		t.Fatalf("cancel took %v", el)
+	}
+}
+
+// TestEarlySocketDeadlineIsExtended: a socket deadline kept from an earlier
+// attempt (armDeadline skips re-setting one that is only a little early)
+// must not fail a read that is still within the attempt's real deadline;
+// once the first cancelPoll slice is over, cancelling the context must end
+// the blocked read at once.
+func TestEarlySocketDeadlineIsExtended(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	peer := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			close(peer)
+			return
+		}
+		peer <- c
+	}()
+	raw, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	srv := <-peer
+	if srv == nil {
+		t.Fatal("accept failed")
+	}
+	defer srv.Close()
+
+	h := &host{shards: make([]hostShard, 1)}
+	c := &conn{h: h, shard: &h.shards[0], raw: raw}
+	cc := &countConn{Conn: raw, c: c}
+	c.nc = cc
+	now := time.Now()
+	c.watching, c.start, c.deadline = true, now, now.Add(5*time.Second)
+	early := now.Add(2 * time.Millisecond) // as if kept from the last attempt
+	c.sockDL = early
+	if err := raw.SetDeadline(early); err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(30*time.Millisecond, func() { _, _ = srv.Write([]byte("x")) })
+	var b [1]byte
+	if n, err := cc.Read(b[:]); n != 1 || err != nil {
+		t.Fatalf("read after an early socket deadline: %d, %v", n, err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	now = time.Now()
+	c.ctx, c.start, c.deadline = ctx, now, now.Add(5*time.Second)
+	if err := c.armDeadline(now, now.Add(cancelPoll)); err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(4*cancelPoll, cancel)
+	start := time.Now()
+	if _, err := cc.Read(b[:]); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("want the read interrupted, got %v", err)
+	}
+	if el := time.Since(start); el > 2*time.Second {
+		t.Fatalf("cancel took %v", el)
+	}
+	if !c.endAttempt() {
+		t.Fatal("the cancellation hook did not run")
 	}
 }

@@ -349,13 +349,14 @@ func (p *Pool) roundTrip(ctx context.Context, h *host, s *hostShard, req *fastht
 	// channel needs nothing beyond the deadline; a cancellable one is
 	// watched as cancelPoll describes.
 	sockDL := deadline
+	c.watching, c.start, c.deadline = true, now, deadline
 	if ctx.Done() != nil {
 		if slice := now.Add(cancelPoll); slice.Before(deadline) {
 			sockDL = slice
-			c.ctx, c.start, c.deadline, c.sliced = ctx, now, deadline, true
+			c.ctx = ctx
 		}
 	}
-	if err := c.nc.SetDeadline(sockDL); err != nil {
+	if err := c.armDeadline(now, sockDL); err != nil {
 		c.endAttempt()
 		h.closeConn(c)
 		return time.Time{}, &attemptError{stage: "write", reused: reused, err: err}
