@@ -108,7 +108,8 @@ type Config struct {
 	MaxIdleTime time.Duration
 	// MaxResponseBodySize caps a response body on the wire and again after
 	// decompression. Default 32 MiB. A larger body fails the attempt with
-	// ErrBodyTooLarge (not retried).
+	// ErrBodyTooLarge (not retried). Memory follows the bytes that arrive,
+	// not the length the server declares.
 	MaxResponseBodySize int
 	// TLSConfig is used for https hosts. Default nil: system roots, TLS 1.2+,
 	// verification on. It is cloned; ServerName is set per host when empty.

@@ -37,7 +37,9 @@
 //     request may have reached the server.
 //   - Bounded memory: MaxResponseBodySize caps the body on the wire and again
 //     after gzip or zstd decoding; a compression bomb fails with
-//     ErrBodyTooLarge.
+//     ErrBodyTooLarge. The body buffer grows only as bytes arrive (at most
+//     64 KiB ahead of them, then 4x what arrived): a server claiming a huge
+//     Content-Length or chunk size and sending little costs little.
 //   - Responses are decompressed (gzip, zstd) with Content-Encoding removed.
 //   - Health: Start runs a monitor that probes each host, closes expired idle
 //     connections and drops hosts unused for MaxIdleTime. Close stops it,
