@@ -439,9 +439,23 @@ func TestDrainClearsPointerSlots(t *testing.T) {
 	if got := r.Drain(make([]*int, 0, 4)); len(got) != 3 {
 		t.Fatalf("Drain returned %d items", len(got))
 	}
-	for i := range r.vals {
-		if r.vals[i] != nil {
+	for i := range r.slots {
+		if r.slots[i].val != nil {
 			t.Fatalf("slot %d still references a drained item", i)
+		}
+	}
+	single := mustNew[*int](t, 4, WithSingleProducer())
+	for range 3 {
+		if err := single.Publish(ctx, new(int)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := single.Drain(make([]*int, 0, 4)); len(got) != 3 {
+		t.Fatalf("single-producer Drain returned %d items", len(got))
+	}
+	for i := range single.vals {
+		if single.vals[i] != nil {
+			t.Fatalf("single-producer slot %d still references a drained item", i)
 		}
 	}
 }
