@@ -104,7 +104,8 @@ type Ring[T any] struct {
 	size     uint64
 	strategy WaitStrategy
 	// single is set by WithSingleProducer: claim is then also the commit
-	// cursor and slot commit markers are unused (see single.go).
+	// cursor, items live in vals and there are no commit markers (see
+	// single.go).
 	single bool
 	// zero is true when T holds pointers: Drain then clears drained slots
 	// so the ring does not keep garbage reachable. For pointer-free T
