@@ -71,13 +71,13 @@ $(BENCHSTAT):
 ## bench: all benchmarks of the main module, -count $(COUNT), summarised by benchstat.
 bench: $(BENCHSTAT)
 	@mkdir -p $(OUT)
-	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -benchtime $(BENCHTIME) -count $(COUNT) ./... | tee $(OUT)/bench.txt
+	$(GO) test -p 1 -run '^$$' -bench '$(BENCH)' -benchmem -benchtime $(BENCHTIME) -count $(COUNT) ./... | tee $(OUT)/bench.txt
 	$(BENCHSTAT) $(OUT)/bench.txt | tee $(OUT)/bench.benchstat.txt
 
 ## bench-peers: side-by-side benchmarks against peer libraries (separate module).
 bench-peers: $(BENCHSTAT)
 	@mkdir -p $(OUT)
-	cd bench/peers && $(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -benchtime $(BENCHTIME) -count $(COUNT) ./... | tee $(OUT)/bench-peers.txt
+	cd bench/peers && $(GO) test -p 1 -run '^$$' -bench '$(BENCH)' -benchmem -benchtime $(BENCHTIME) -count $(COUNT) ./... | tee $(OUT)/bench-peers.txt
 	$(BENCHSTAT) $(OUT)/bench-peers.txt | tee $(OUT)/bench-peers.benchstat.txt
 
 clean:
