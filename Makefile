@@ -68,16 +68,28 @@ fuzz:
 $(BENCHSTAT):
 	GOBIN=$(BIN) $(GO) install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
 
-## bench: all benchmarks of the main module, -count $(COUNT), summarised by benchstat.
+# Benchmarks run in $(COUNT) rounds of -count 1 rather than once with
+# -count $(COUNT): each round measures every implementation side by side, so
+# the slow drift of these shared VMs (the cost of moving a cache line between
+# the two vCPUs changes 4x from minute to minute, see BenchmarkLineTransfer)
+# lands on all of them alike instead of on whichever ran during a slow spell.
+define bench_rounds
+	for i in $$(seq $(COUNT)); do \
+	  echo "# round $$i of $(COUNT)" >&2; \
+	  $(GO) test -p 1 -run '^$$' -bench '$(BENCH)' -benchmem -benchtime $(BENCHTIME) -count 1 ./...; \
+	done
+endef
+
+## bench: all benchmarks of the main module, $(COUNT) interleaved rounds, summarised by benchstat.
 bench: $(BENCHSTAT)
 	@mkdir -p $(OUT)
-	$(GO) test -p 1 -run '^$$' -bench '$(BENCH)' -benchmem -benchtime $(BENCHTIME) -count $(COUNT) ./... | tee $(OUT)/bench.txt
+	$(call bench_rounds) | tee $(OUT)/bench.txt
 	$(BENCHSTAT) $(OUT)/bench.txt | tee $(OUT)/bench.benchstat.txt
 
 ## bench-peers: side-by-side benchmarks against peer libraries (separate module).
 bench-peers: $(BENCHSTAT)
 	@mkdir -p $(OUT)
-	cd bench/peers && $(GO) test -p 1 -run '^$$' -bench '$(BENCH)' -benchmem -benchtime $(BENCHTIME) -count $(COUNT) ./... | tee $(OUT)/bench-peers.txt
+	cd bench/peers && $(call bench_rounds) | tee $(OUT)/bench-peers.txt
 	$(BENCHSTAT) $(OUT)/bench-peers.txt | tee $(OUT)/bench-peers.benchstat.txt
 
 clean:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -76,7 +77,12 @@ type Ring[T any] struct {
 	// commit marker).
 	next  uint64
 	known uint64
-	_     cpu.CacheLinePad
+	// taken is how many items the last Drain returned; slipped counts
+	// slip's spin iterations (consumer-private, so spinning on it touches
+	// no line a producer writes).
+	taken   uint64
+	slipped uint64
+	_       cpu.CacheLinePad
 	// spNext and spGate belong to the one producer of a WithSingleProducer
 	// ring (see single.go): its next sequence and a recent value of read
 	// (spGate ≤ read). On a line of their own, they let a publish read
@@ -237,10 +243,24 @@ func (r *Ring[T]) Publish(ctx context.Context, v T) error {
 	}
 	i := s & r.mask
 	sl := &r.slots[i]
+	// If the previous sequence is not committed yet, another producer
+	// claimed it moments ago and is still writing: producers are running
+	// side by side, bouncing the claim cursor's line between their cores
+	// on every publish (a cross-core transfer, 75-250 ns on the machines
+	// in BENCHMARKS.md). Once this item is committed, yield the processor,
+	// so that on a machine with fewer cores than busy goroutines the
+	// producers take turns (and the consumer gets a core) instead of
+	// paying that transfer per item. A false alarm (the previous claim was
+	// part of a batch, whose marker sits in its first slot, or abandoned)
+	// costs one Gosched.
+	contended := s > 0 && r.slots[(s-1)&r.mask].commit.Load() < s
 	sl.val = v
 	sl.commit.Store(s + 1)
 	if r.parked.Load() != 0 {
 		r.wakeConsumer()
+	}
+	if contended {
+		runtime.Gosched()
 	}
 	return nil
 }
@@ -405,6 +425,7 @@ func (r *Ring[T]) Drain(dst []T) []T {
 		}
 	}
 	r.next, r.known = next, known
+	r.taken = next - start
 	if next != start {
 		r.publishRead(next)
 	}
@@ -416,6 +437,18 @@ func (r *Ring[T]) Drain(dst []T) []T {
 // been drained, and ctx.Err() if ctx ends first. Items already available
 // win over a closed ring or an ended context. Consumer only.
 func (r *Ring[T]) Wait(ctx context.Context) error {
+	if r.ready() {
+		// Items are there at once: the consumer is keeping up with a
+		// stream. If the last Drain took only a few, it is catching up
+		// item by item, and each look at the producers' lines takes them
+		// away mid-write (every publish then pays a cross-core transfer).
+		// Slip behind for about a microsecond so the next Drain takes a
+		// run of items and whole cache lines.
+		if r.taken < slipItems && r.strategy != SpinWait {
+			r.slip()
+		}
+		return nil
+	}
 	var done <-chan struct{}
 	b := backoff{strategy: r.strategy}
 	for {
@@ -450,6 +483,15 @@ func (r *Ring[T]) Wait(ctx context.Context) error {
 			r.parked.Store(0)
 			return ctx.Err()
 		}
+	}
+}
+
+// slip spins for slipSpins rounds on consumer-private memory only.
+//
+//go:noinline
+func (r *Ring[T]) slip() {
+	for range slipSpins {
+		r.slipped++
 	}
 }
 

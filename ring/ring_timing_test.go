@@ -3,6 +3,7 @@ package ring
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -232,4 +233,44 @@ func BenchmarkPublishUncontended(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkLineTransfer measures what bounds a per-item publish across
+// cores: the time for one cache line to move from one core to another.
+// Two goroutines take turns writing one atomic counter; ns/op is one
+// one-way transfer (half a round trip). On the 2-vCPU VMs in
+// BENCHMARKS.md it varies from run to run with where the hypervisor places
+// the two vCPUs, and with it every cross-core benchmark in this file.
+func BenchmarkLineTransfer(b *testing.B) {
+	var line struct {
+		_ cpu.CacheLinePad
+		x atomic.Uint64
+		_ cpu.CacheLinePad
+	}
+	n := uint64(b.N)
+	// wait spins until x holds want, offering the processor now and then
+	// so that the benchmark also ends with GOMAXPROCS=1.
+	wait := func(want uint64) {
+		for i := 1; line.x.Load() != want; i++ {
+			if i%1024 == 0 {
+				runtime.Gosched()
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	wg.Go(func() {
+		for i := range n {
+			wait(2*i + 1)
+			line.x.Store(2*i + 2)
+		}
+	})
+	for i := range n {
+		wait(2 * i)
+		line.x.Store(2*i + 1)
+	}
+	wg.Wait()
+	b.StopTimer()
+	// b.N round trips, two transfers each.
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(2*n), "ns/transfer")
 }
