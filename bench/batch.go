@@ -74,28 +74,7 @@ func NewBatchCaller(cfg BatchConfig) (*BatchCaller, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	conns := cfg.Connections
-	if conns == 0 {
-		conns = DefaultConnections
-	}
-	timeout := cfg.Timeout
-	if timeout == 0 {
-		timeout = DefaultCallTimeout
-	}
-	retries := cfg.Retries
-	if retries == 0 {
-		retries = -1
-	}
-	pool, err := fastpool.New(fastpool.Config{
-		MaxConns:            conns,
-		MaxConnsPerHost:     conns,
-		ConnectTimeout:      min(timeout, 10*time.Second),
-		RequestTimeout:      timeout,
-		MaxRetries:          retries,
-		RetryDelay:          50 * time.Millisecond,
-		HealthCheckInterval: -1,
-		UserAgent:           "batchring-loadgen/1",
-	})
+	pool, retries, err := newCallerPool(cfg.Connections, cfg.Timeout, cfg.Retries)
 	if err != nil {
 		return nil, fmt.Errorf("bench: batch caller: %w", err)
 	}

@@ -84,28 +84,7 @@ func NewSingleCaller(cfg SingleConfig) (*SingleCaller, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	conns := cfg.Connections
-	if conns == 0 {
-		conns = DefaultConnections
-	}
-	timeout := cfg.Timeout
-	if timeout == 0 {
-		timeout = DefaultCallTimeout
-	}
-	retries := cfg.Retries
-	if retries == 0 {
-		retries = -1 // fastpool: negative disables retries
-	}
-	pool, err := fastpool.New(fastpool.Config{
-		MaxConns:            conns,
-		MaxConnsPerHost:     conns,
-		ConnectTimeout:      min(timeout, 10*time.Second),
-		RequestTimeout:      timeout,
-		MaxRetries:          retries,
-		RetryDelay:          50 * time.Millisecond,
-		HealthCheckInterval: -1,
-		UserAgent:           "batchring-loadgen/1",
-	})
+	pool, _, err := newCallerPool(cfg.Connections, cfg.Timeout, cfg.Retries)
 	if err != nil {
 		return nil, fmt.Errorf("bench: single caller: %w", err)
 	}
@@ -232,3 +211,30 @@ func (c *SingleCaller) Requests() int64 { return c.requests.Load() }
 
 // Close closes the connection pool. Calls in flight finish first.
 func (c *SingleCaller) Close() error { return c.pool.Close() }
+
+// newCallerPool is the fastpool both callers send through, with the
+// callers' defaults applied: DefaultConnections connections, a
+// DefaultCallTimeout per call, and no retries unless asked (fastpool takes
+// a negative count for none). It also returns the retry count it used.
+func newCallerPool(conns int, timeout time.Duration, retries int) (*fastpool.Pool, int, error) {
+	if conns == 0 {
+		conns = DefaultConnections
+	}
+	if timeout == 0 {
+		timeout = DefaultCallTimeout
+	}
+	if retries == 0 {
+		retries = -1
+	}
+	pool, err := fastpool.New(fastpool.Config{
+		MaxConns:            conns,
+		MaxConnsPerHost:     conns,
+		ConnectTimeout:      min(timeout, 10*time.Second),
+		RequestTimeout:      timeout,
+		MaxRetries:          retries,
+		RetryDelay:          50 * time.Millisecond,
+		HealthCheckInterval: -1,
+		UserAgent:           "batchring-loadgen/1",
+	})
+	return pool, retries, err
+}
