@@ -30,6 +30,14 @@
 // briefly, yield, then park; a producer pays for a wake-up only when the
 // consumer is parked), [SpinWait], [YieldWait] or [BlockWait].
 //
+// Cross-core cache traffic, not instructions, bounds a per-item publish
+// (see BENCHMARKS.md), so both sides keep out of each other's cache lines
+// while data streams: a streaming consumer is held back in [Ring.Wait]
+// until a run of items is there or [WithBatchDelay] (default 100 µs) has
+// passed, and a producer that finds another producer writing right beside
+// it yields after its commit, so that producers take turns on a busy
+// machine instead of trading the claim cursor's line on every item.
+//
 // A consumer loop:
 //
 //	r, err := ring.New[*Call](4096)

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/cpu"
 )
@@ -77,10 +78,11 @@ type Ring[T any] struct {
 	// commit marker).
 	next  uint64
 	known uint64
-	// taken is how many items the last Drain returned; slipped counts
-	// slip's spin iterations (consumer-private, so spinning on it touches
-	// no line a producer writes).
-	taken   uint64
+	// short is set when the last Drain emptied the ring but found fewer
+	// than slipItems items; slipped counts slip's spin iterations
+	// (consumer-private, so spinning on it touches no line a producer
+	// writes).
+	short   bool
 	slipped uint64
 	_       cpu.CacheLinePad
 	// spNext and spGate belong to the one producer of a WithSingleProducer
@@ -109,6 +111,10 @@ type Ring[T any] struct {
 	mask     uint64
 	size     uint64
 	strategy WaitStrategy
+	// batchDelay and slipTarget drive slip (see WithBatchDelay);
+	// batchDelay is 0 when Wait never holds the consumer back.
+	batchDelay time.Duration
+	slipTarget uint64
 	// single is set by WithSingleProducer: claim is then also the commit
 	// cursor, items live in vals and there are no commit markers (see
 	// single.go).
@@ -148,13 +154,22 @@ func New[T any](capacity int, opts ...Option) (*Ring[T], error) {
 	for size < uint64(capacity) {
 		size <<= 1
 	}
+	delay := DefaultBatchDelay
+	if o.batchDelaySet {
+		delay = o.batchDelay
+	}
+	if o.strategy == SpinWait {
+		delay = 0
+	}
 	r := &Ring[T]{
-		mask:     size - 1,
-		size:     size,
-		strategy: o.strategy,
-		single:   o.singleProducer,
-		zero:     hasPointers(reflect.TypeFor[T]()),
-		wake:     make(chan struct{}, 1),
+		mask:       size - 1,
+		size:       size,
+		strategy:   o.strategy,
+		batchDelay: delay,
+		slipTarget: min(slipTarget, max(size/4, 1)),
+		single:     o.singleProducer,
+		zero:       hasPointers(reflect.TypeFor[T]()),
+		wake:       make(chan struct{}, 1),
 	}
 	if r.single {
 		r.vals = make([]T, size)
@@ -425,7 +440,7 @@ func (r *Ring[T]) Drain(dst []T) []T {
 		}
 	}
 	r.next, r.known = next, known
-	r.taken = next - start
+	r.short = room > 0 && next-start < slipItems
 	if next != start {
 		r.publishRead(next)
 	}
@@ -436,15 +451,22 @@ func (r *Ring[T]) Drain(dst []T) []T {
 // returns [ErrClosed] once the ring is closed and every published item has
 // been drained, and ctx.Err() if ctx ends first. Items already available
 // win over a closed ring or an ended context. Consumer only.
+//
+// A streaming consumer (its last Drain emptied the ring with a few items
+// and more are there at once) is held back until a run of items is there,
+// for at most the ring's batch delay ([WithBatchDelay], default 100 µs),
+// so that it drains whole cache lines the producers are done with.
 func (r *Ring[T]) Wait(ctx context.Context) error {
 	if r.ready() {
 		// Items are there at once: the consumer is keeping up with a
-		// stream. If the last Drain took only a few, it is catching up
-		// item by item, and each look at the producers' lines takes them
-		// away mid-write (every publish then pays a cross-core transfer).
-		// Slip behind for about a microsecond so the next Drain takes a
-		// run of items and whole cache lines.
-		if r.taken < slipItems && r.strategy != SpinWait {
+		// stream. If the last Drain emptied the ring with only a few
+		// items, it is catching up item by item, close behind the
+		// producers, pulling the lines they are writing to its core
+		// (then every publish pays for cross-core transfers). Slip
+		// behind until a run of items is there, or for at most the batch
+		// delay (WithBatchDelay), so the next Drain takes whole cache
+		// lines the producers are done with.
+		if r.short && r.batchDelay > 0 {
 			r.slip()
 		}
 		return nil
@@ -486,10 +508,23 @@ func (r *Ring[T]) Wait(ctx context.Context) error {
 	}
 }
 
-// slip spins for slipSpins rounds on consumer-private memory only.
+// slip spins on consumer-private memory until at least r.slipTarget items
+// are claimed past the consumer's cursor, or r.batchDelay has passed. It looks
+// at the claim cursor only once per slipSpins rounds (about a microsecond).
+func (r *Ring[T]) slip() {
+	start := time.Now()
+	for {
+		r.spin()
+		if r.claim.Load()&^finishedBit-r.next >= r.slipTarget || time.Since(start) >= r.batchDelay || r.closed.Load() {
+			return
+		}
+	}
+}
+
+// spin runs slipSpins rounds of a private counter.
 //
 //go:noinline
-func (r *Ring[T]) slip() {
+func (r *Ring[T]) spin() {
 	for range slipSpins {
 		r.slipped++
 	}

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // WaitStrategy says how a goroutine waits when it cannot proceed: the
@@ -72,12 +73,26 @@ const (
 	hybridYields = 4    // runtime.Gosched calls before parking (HybridWait)
 	ctxCheckMask = 63   // check ctx.Done() every 64 spin iterations (SpinWait)
 	spinGosched  = 1023 // runtime.Gosched every 1024 spin iterations (SpinWait)
-	// A consumer whose last Drain took fewer than slipItems items (four
-	// cache lines of 8-byte values) and finds more at once slips behind
-	// the producers for slipSpins rounds of a private counter (about
-	// 1.2 µs on the machines in BENCHMARKS.md) before it drains again.
-	slipItems = 32
-	slipSpins = 4096
+	// A consumer whose last Drain emptied the ring with fewer than
+	// slipItems items (four cache lines of 8-byte values) and finds more
+	// at once slips behind the producers (see Ring.Wait): it spins on a
+	// private counter, slipSpins rounds at a time (about 1.2 µs on the
+	// machines in BENCHMARKS.md), until slipTarget items (at most a
+	// quarter of the ring) are claimed or the batch delay has passed.
+	slipItems  = 32
+	slipSpins  = 4096
+	slipTarget = 4096
+)
+
+// DefaultBatchDelay is the longest Wait holds a streaming consumer back so
+// that it drains runs of items instead of single ones (see
+// [WithBatchDelay]).
+const DefaultBatchDelay = 100 * time.Microsecond
+
+const (
+	// maxBatchDelay bounds WithBatchDelay: a consumer held back longer is
+	// a configuration mistake, not a trade-off.
+	maxBatchDelay = 10 * time.Millisecond
 )
 
 // backoff walks a waiting goroutine through its strategy's phases.
@@ -144,6 +159,32 @@ func pollDone(ctx context.Context, done <-chan struct{}) error {
 type options struct {
 	strategy       WaitStrategy
 	singleProducer bool
+	batchDelay     time.Duration
+	batchDelaySet  bool
+}
+
+// WithBatchDelay sets how long, at most, [Ring.Wait] holds back a consumer
+// that is streaming: one whose last Drain emptied the ring with only a few
+// items and that finds more at once. Such a consumer runs close behind the
+// producers and pulls the cache lines they are writing over to its own
+// core, so every publish pays for cross-core transfers (several times the
+// cost of the publish itself, see BENCHMARKS.md). Held back until a run
+// of items is there (4096, or a quarter of the ring if smaller) or d has
+// passed, it drains whole cache lines the producers are done with.
+//
+// The default is [DefaultBatchDelay] (100 µs). d = 0 turns the delay off
+// (lowest latency per item, lower throughput under a steady stream); d
+// must be between 0 and 10 ms. A consumer that found the ring empty, or
+// that drained a long run, is never held back, and the delay ends early
+// when the ring is closed. SpinWait rings never delay.
+func WithBatchDelay(d time.Duration) Option {
+	return func(o *options) error {
+		if d < 0 || d > maxBatchDelay {
+			return fmt.Errorf("ring: batch delay %v out of range (want 0..%v)", d, maxBatchDelay)
+		}
+		o.batchDelay, o.batchDelaySet = d, true
+		return nil
+	}
 }
 
 // Option configures a Ring in [New]. Options validate their arguments: an
