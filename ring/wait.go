@@ -75,13 +75,16 @@ const (
 	spinGosched  = 1023 // runtime.Gosched every 1024 spin iterations (SpinWait)
 	// A consumer whose last Drain emptied the ring with fewer than
 	// slipItems items (four cache lines of 8-byte values) and finds more
-	// at once slips behind the producers (see Ring.Wait): it spins on a
-	// private counter, slipSpins rounds at a time (about 1.2 µs on the
-	// machines in BENCHMARKS.md), until slipTarget items (at most a
-	// quarter of the ring) are claimed or the batch delay has passed.
-	slipItems  = 32
-	slipSpins  = 4096
-	slipTarget = 4096
+	// at once slips behind the producers (see Ring.Wait) until slipTarget
+	// items (at most a quarter of the ring) are claimed or the batch delay
+	// has passed. It spins on a private counter and looks at the claim
+	// cursor every 16 rounds per target item, within [minSlipChunk,
+	// maxSlipChunk] rounds (a round is about 0.3 ns on the machines in
+	// BENCHMARKS.md: 20 µs for the full target of 4096).
+	slipItems    = 32
+	slipTarget   = 4096
+	minSlipChunk = 256
+	maxSlipChunk = 65536
 )
 
 // DefaultBatchDelay is the longest Wait holds a streaming consumer back so
