@@ -101,7 +101,7 @@ func (a *assembler) wakeIfParked() {
 // limit is the batch size in force: MaxBatchSize or a smaller learned limit.
 func (a *assembler) limit() int {
 	n := a.c.set.maxBatchSize
-	if l := int(a.c.snd.learned.Load()); l > 0 && l < n {
+	if l := a.c.snd.limit(); l > 0 && l < n {
 		n = l
 	}
 	return n

@@ -119,6 +119,7 @@ func New(cfg Config, pool Doer) (*Client, error) {
 		lifeCtx:  lifeCtx,
 		start:    time.Now(),
 		idemOpts: []fastpool.RequestOption{fastpool.WithIdempotent()},
+		limitTTL: s.limitTTL,
 	}
 	if c.dedup != nil {
 		c.snd.resubmit = c.resubmitFollower

@@ -81,6 +81,8 @@ const (
 	DefaultRetryBackoff = 25 * time.Millisecond
 	// DefaultMaxRetryBackoff is Config.MaxRetryBackoff's default.
 	DefaultMaxRetryBackoff = time.Second
+	// DefaultLearnedLimitTTL is Config.LearnedLimitTTL's default.
+	DefaultLearnedLimitTTL = 5 * time.Minute
 )
 
 // Limits Validate enforces.
@@ -165,6 +167,13 @@ type Config struct {
 	// 25 ms.
 	RetryBackoff time.Duration
 
+	// LearnedLimitTTL is how long a batch limit learned from the server's
+	// rejections holds. After it the client sends up to MaxBatchSize again
+	// and learns anew if the server still refuses (one split per TTL against
+	// a server whose limit is permanent). Default 5 minutes; negative keeps
+	// a learned limit for the client's lifetime.
+	LearnedLimitTTL time.Duration
+
 	// MaxRetryBackoff caps one backoff. A server's longer Retry-After is
 	// waited out only within the callers' deadlines: for a batch with a
 	// call without a deadline there is then no retry, and the calls fail at
@@ -223,6 +232,7 @@ func (c Config) Validate() error {
 		{"AgingLimit", int64(c.AgingLimit), 0, int64(24 * time.Hour)},
 		{"RetryBackoff", int64(c.RetryBackoff), 0, int64(time.Minute)},
 		{"MaxRetryBackoff", int64(c.MaxRetryBackoff), 0, int64(time.Hour)},
+		{"LearnedLimitTTL", max(int64(c.LearnedLimitTTL), -1), -1, int64(24 * time.Hour)},
 	}
 	for _, ch := range checks {
 		if ch.v < ch.lo || ch.v > ch.h {
@@ -263,6 +273,7 @@ type settings struct {
 	maxRetries      int
 	retryBackoff    time.Duration
 	maxRetryBackoff time.Duration
+	limitTTL        time.Duration // ≤ 0: a learned limit never expires
 }
 
 func (c Config) settings() settings {
@@ -281,6 +292,7 @@ func (c Config) settings() settings {
 		maxRetries:      c.MaxRetries,
 		retryBackoff:    orDur(c.RetryBackoff, DefaultRetryBackoff),
 		maxRetryBackoff: orDur(c.MaxRetryBackoff, DefaultMaxRetryBackoff),
+		limitTTL:        orDur(c.LearnedLimitTTL, DefaultLearnedLimitTTL),
 	}
 	s.agingLimit = orDur(c.AgingLimit, 10*s.maxWait)
 	if s.isWrite == nil {

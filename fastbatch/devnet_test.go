@@ -496,3 +496,72 @@ func TestWriteIsNotResentAfterTheServerMayHaveRunIt(t *testing.T) {
 		t.Fatalf("the write reached the server %d times, want 1", n)
 	}
 }
+
+// A learned limit expires after LearnedLimitTTL: the client tries the full
+// batch size again, and learns the limit anew while the server still
+// refuses. A negative TTL keeps it.
+func TestLearnedLimitExpires(t *testing.T) {
+	// Long enough that the first round (a few batches) ends well inside it.
+	const ttl = 300 * time.Millisecond
+	for _, tc := range []struct {
+		name    string
+		ttl     time.Duration
+		expires bool
+	}{{"ttl", ttl, true}, {"forever", -1, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, pool := startDevnet(t, devnet.Misbehaviour{MaxBatchSize: 10, BatchLimit: devnet.LimitWholeBatch})
+			ep := srv.URL() + "/v3"
+			c := startClient(t, Config{Endpoint: ep, EagerFlush: Off, MaxWait: 10 * time.Millisecond, MaxBatchSize: 64, LearnedLimitTTL: tc.ttl}, pool)
+			reqs := make([]Request, 64)
+			for i := range reqs {
+				reqs[i] = Request{Method: "query", Params: queryParams(fmt.Sprintf("acc://ttl%d.acme", i))}
+			}
+			submit := func() {
+				t.Helper()
+				res, err := c.SubmitMany(context.Background(), reqs)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, r := range res {
+					if e := checkAgainstExpected("query", reqs[i].Params.([]byte), r.Result, r.Err); e != nil {
+						t.Fatal(e)
+					}
+				}
+			}
+			submit()
+			if l := c.Stats().LearnedLimits[ep]; l == 0 || l > 10 {
+				t.Fatalf("learned limit %d, want 1..10", l)
+			}
+			time.Sleep(2 * ttl) // a lower bound: a slow machine only sleeps longer
+			_, still := c.Stats().LearnedLimits[ep]
+			if still == tc.expires {
+				t.Fatalf("after %v: learned limit present = %v, want %v", 2*ttl, still, !tc.expires)
+			}
+			before := srv.Stats().Injected[devnet.InjectedBatchLimit]
+			submit()
+			refused := srv.Stats().Injected[devnet.InjectedBatchLimit] - before
+			switch {
+			case tc.expires && refused == 0:
+				t.Fatal("no batch over the old limit was tried after the limit expired")
+			case !tc.expires && refused != 0:
+				t.Fatalf("%d batches refused while the limit should hold", refused)
+			}
+			if l := c.Stats().LearnedLimits[ep]; l == 0 || l > 10 {
+				t.Fatalf("limit after the second round %d, want 1..10", l)
+			}
+		})
+	}
+}
+
+func TestLearnedLimitTTLValidated(t *testing.T) {
+	cfg := Config{Endpoint: "http://127.0.0.1:1/v3", LearnedLimitTTL: 25 * time.Hour}
+	if err := cfg.Validate(); err == nil {
+		t.Fatal("LearnedLimitTTL of 25h accepted")
+	}
+	for _, d := range []time.Duration{-time.Hour, -1, 0, time.Hour} {
+		cfg.LearnedLimitTTL = d
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("LearnedLimitTTL %v: %v", d, err)
+		}
+	}
+}

@@ -28,8 +28,14 @@ type sender struct {
 	idemOpts []fastpool.RequestOption
 	wireIDs  atomic.Uint64
 	// learned is the batch limit learned from Endpoint's rejections; 0 =
-	// none. Only ever lowered.
+	// none. Lowered by each rejection; it expires limitTTL after it was
+	// last lowered (see limit). JSONRPCClient stores its MaxBatchSize here
+	// with no TTL.
 	learned atomic.Int64
+	// learnedAt is s.now() when learned was last lowered.
+	learnedAt atomic.Int64
+	// limitTTL is Config.LearnedLimitTTL; ≤ 0 never expires.
+	limitTTL time.Duration
 	// resubmit gives a dedup follower whose leader failed for the leader's
 	// own reasons (its deadline) a fresh attempt, without blocking; it
 	// returns the follower's error when it could not. Nil without dedup.
@@ -38,13 +44,28 @@ type sender struct {
 
 func (s *sender) now() int64 { return int64(time.Since(s.start)) }
 
-// learn lowers the learned batch limit to n.
+// limit returns the learned batch limit in force, 0 for none. A limit
+// older than limitTTL is dropped here, so the next batches try the full
+// size again.
+func (s *sender) limit() int {
+	l := s.learned.Load()
+	if l > 0 && s.limitTTL > 0 && s.now()-s.learnedAt.Load() >= int64(s.limitTTL) {
+		s.learned.CompareAndSwap(l, 0)
+		return int(s.learned.Load())
+	}
+	return int(l)
+}
+
+// learn lowers the learned batch limit to n. learnedAt is set before the
+// limit, so a reader never pairs a new limit with an old time (the worst
+// case, an old limit with a new time, keeps it one TTL longer).
 func (s *sender) learn(n int) {
 	for {
-		cur := s.learned.Load()
+		cur := int64(s.limit())
 		if cur != 0 && cur <= int64(n) {
 			return
 		}
+		s.learnedAt.Store(s.now())
 		if s.learned.CompareAndSwap(cur, int64(n)) {
 			return
 		}
@@ -245,7 +266,7 @@ func (w *worker) send(sp span) {
 	if n == 0 {
 		return
 	}
-	if lim := int(s.learned.Load()); lim > 0 && n > lim {
+	if lim := s.limit(); lim > 0 && n > lim {
 		// Learned after this batch was assembled: cut it to the limit
 		// (pushed in reverse so the first chunk goes first).
 		for hi := sp.hi; hi > sp.lo; {

@@ -203,7 +203,7 @@ func (c *Client) Stats() Stats {
 	st.LatencyP99 = time.Duration(lat.ValueAtQuantile(99)) * time.Microsecond
 	st.LatencyP999 = time.Duration(lat.ValueAtQuantile(99.9)) * time.Microsecond
 	st.LatencyMax = time.Duration(lat.Max()) * time.Microsecond
-	if l := c.snd.learned.Load(); l > 0 {
+	if l := c.snd.limit(); l > 0 {
 		st.LearnedLimits = map[string]int{c.set.endpoint: int(l)}
 	}
 	return st
