@@ -15,14 +15,21 @@ const (
 	KindTransport = "transport"
 )
 
+// CodeRateLimited is the JSON-RPC error code of "limit exceeded" (EIP-1474),
+// which hosted providers and the devnet's --rate-limit-in-body send inside
+// an HTTP 200 instead of a 429. Classify counts it as throttling, so the
+// engine pauses for it as for a 429 (DefaultRetryAfter: the body carries no
+// Retry-After).
+const CodeRateLimited = -32005
+
 // Outcome is how a failed call is counted.
 type Outcome struct {
 	// Kind is "timeout", "http 429", "http 503" (any HTTP status),
 	// "rpc -33404" (a JSON-RPC error object, by code), "canceled" or
 	// "transport".
 	Kind string
-	// Throttled is true for an HTTP 429 (or a JSON-RPC error the caller knows
-	// means the same): the engine pauses sending.
+	// Throttled is true for an HTTP 429 and for a JSON-RPC error with code
+	// CodeRateLimited (-32005): the engine pauses sending.
 	Throttled bool
 	// RetryAfter is the server's Retry-After, 0 when it gave none.
 	RetryAfter time.Duration
@@ -34,8 +41,9 @@ type statusCoder interface {
 	HTTPStatus() int
 }
 
-// Classify sorts an error from a caller: a JSON-RPC error object by its code,
-// an HTTP status (429 is throttling, with the Retry-After it carried), a
+// Classify sorts an error from a caller: a JSON-RPC error object by its code
+// (-32005 is throttling), an HTTP status (429 is throttling, with the
+// Retry-After it carried), a
 // timeout (context deadline or a transport timeout), a cancellation, and
 // everything else as a transport error.
 func Classify(err error) Outcome {

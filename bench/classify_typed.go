@@ -19,7 +19,7 @@ type timeouter interface {
 func classifyTyped(err error) (Outcome, bool) {
 	var rpc *codec.Error
 	if errors.As(err, &rpc) {
-		return Outcome{Kind: RPCKind(rpc.Code)}, true
+		return Outcome{Kind: RPCKind(rpc.Code), Throttled: rpc.Code == CodeRateLimited}, true
 	}
 	var se *fastpool.StatusError
 	if errors.As(err, &se) {

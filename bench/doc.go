@@ -21,7 +21,8 @@
 //
 //   - Calls are never sent before their intended time: the calls sent since
 //     the start never exceed Rate × elapsed. An HTTP 429 pauses every worker
-//     until its Retry-After (Config.IgnoreRetryAfter turns this off); in
+//     until its Retry-After, a -32005 error object (CodeRateLimited) for
+//     DefaultRetryAfter (Config.IgnoreRetryAfter turns both off); in
 //     open loop the schedule then resumes at Rate where it stopped, rather
 //     than sending the calls that fell due during the pause in a burst, and
 //     those calls are measured from their original intended times.

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/batchring/batchring/codec"
 )
 
 func testWorkload(t testing.TB) *Workload {
@@ -211,6 +213,31 @@ func TestErrorsByKindAndRetryAfterPause(t *testing.T) {
 	}
 	if res.Errors != 33 {
 		t.Errorf("errors %d, want 33", res.Errors)
+	}
+}
+
+// A -32005 error in a 200 body pauses the run like a 429 without
+// Retry-After: for DefaultRetryAfter.
+func TestRateLimitErrorObjectPauses(t *testing.T) {
+	var first atomic.Bool
+	c := &countingCaller{fail: func(n int64) error {
+		if n == 1 && first.CompareAndSwap(false, true) {
+			return &codec.Error{Code: CodeRateLimited, Message: "request rate limited"}
+		}
+		return nil
+	}}
+	res, err := Run(context.Background(), Config{Calls: 3, Workers: 1}, testWorkload(t), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.mu.Lock()
+	gap := c.sent[1].Sub(c.sent[0])
+	c.mu.Unlock()
+	if gap < DefaultRetryAfter {
+		t.Fatalf("second call %v after a -32005, want a pause of %v", gap, DefaultRetryAfter)
+	}
+	if n := res.ErrorsByKind["rpc -32005"]; n != 1 {
+		t.Fatalf("rpc -32005 counted %d times, want 1 (all: %v)", n, res.ErrorsByKind)
 	}
 }
 

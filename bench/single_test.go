@@ -100,6 +100,24 @@ func TestSingleCallerHTTPErrorsAndThrottling(t *testing.T) {
 	}
 }
 
+// A rate-limit error inside an HTTP 200 body (-32005, EIP-1474's "limit
+// exceeded") throttles like a 429: Classify marks it so the engine pauses.
+func TestSingleCallerRateLimitInBodyIsThrottling(t *testing.T) {
+	s := startDevnet(t, devnet.Misbehaviour{RateLimitFraction: 1, RateLimitInBody: true})
+	c := newSingle(t, s.URL()+"/v3", 2)
+	err := c.Call(context.Background(), &Op{Method: "node-info", Params: []byte(`{}`)})
+	var rpc *codec.Error
+	if !errors.As(err, &rpc) || rpc.Code != CodeRateLimited {
+		t.Fatalf("err %v (%T), want a -32005 *codec.Error", err, err)
+	}
+	if out := Classify(err); out.Kind != "rpc -32005" || !out.Throttled || out.RetryAfter != 0 {
+		t.Fatalf("outcome %+v, want rpc -32005, throttled, no Retry-After", out)
+	}
+	if out := Classify(&codec.Error{Code: -33404}); out.Throttled {
+		t.Fatalf("a not-found error throttles: %+v", out)
+	}
+}
+
 // closedPortURL returns a loopback URL where nothing listens.
 func closedPortURL(t *testing.T) string {
 	t.Helper()
