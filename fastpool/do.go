@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"time"
@@ -361,6 +362,14 @@ func (p *Pool) roundTrip(ctx context.Context, h *host, s *hostShard, req *fastht
 		h.closeConn(c)
 		return time.Time{}, &attemptError{stage: "write", reused: reused, err: err}
 	}
+	// Close stores closed before it interrupts the open connections, and
+	// the deadline above was set before this load: either Close's interrupt
+	// comes after it, or this sees the pool closed.
+	if p.closed.Load() {
+		c.endAttempt()
+		h.closeConn(c)
+		return time.Time{}, &attemptError{stage: "write", reused: reused, err: ErrPoolClosed}
+	}
 
 	err = req.Write(c.bw)
 	if err == nil {
@@ -369,7 +378,7 @@ func (p *Pool) roundTrip(ctx context.Context, h *host, s *hostShard, req *fastht
 	if err != nil {
 		c.endAttempt()
 		h.closeConn(c)
-		return time.Time{}, &attemptError{stage: "write", reused: reused, maybeSent: c.written > 0, err: mapTimeout(ctx, deadline, err)}
+		return time.Time{}, &attemptError{stage: "write", reused: reused, maybeSent: c.written > 0, err: p.attemptErr(ctx, deadline, err)}
 	}
 	// Like fasthttp's own transport: start from a clean response (a 204 must
 	// not keep the previous body), keep the caller's SkipBody, skip the body
@@ -386,7 +395,7 @@ func (p *Pool) roundTrip(ctx context.Context, h *host, s *hostShard, req *fastht
 		if errors.Is(err, fasthttp.ErrBodyTooLarge) {
 			err = ErrBodyTooLarge
 		} else {
-			err = mapTimeout(ctx, deadline, err)
+			err = p.attemptErr(ctx, deadline, err)
 		}
 		return time.Time{}, &attemptError{stage: "read", reused: reused, maybeSent: true, err: err}
 	}
@@ -401,6 +410,17 @@ func (p *Pool) roundTrip(ctx context.Context, h *host, s *hostShard, req *fastht
 		h.release(c, end)
 	}
 	return end, nil
+}
+
+// attemptErr is the error of an attempt whose read or write failed:
+// ErrPoolClosed once the pool is closed (Close interrupts every attempt in
+// flight; fasthttp's reader reports that as its own timeout), else
+// mapTimeout's mapping.
+func (p *Pool) attemptErr(ctx context.Context, deadline time.Time, err error) error {
+	if p.closed.Load() {
+		return fmt.Errorf("%w (attempt interrupted: %v)", ErrPoolClosed, err)
+	}
+	return mapTimeout(ctx, deadline, err)
 }
 
 // finish decompresses a final 2xx response.

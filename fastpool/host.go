@@ -80,7 +80,7 @@ func (c *conn) armDeadline(now, want time.Time) error {
 // attempt is still wanted. Past the slice, the socket then runs to the real
 // deadline under the cancellation hook, so it is interrupted at once.
 func (c *conn) watchCtx(err error) bool {
-	if !c.watching || c.stop != nil || !errors.Is(err, os.ErrDeadlineExceeded) {
+	if !c.watching || c.stop != nil || !errors.Is(err, os.ErrDeadlineExceeded) || c.poolClosed() {
 		return false
 	}
 	now := time.Now()
@@ -103,7 +103,17 @@ func (c *conn) watchCtx(err error) bool {
 		raw := c.raw
 		c.stop = context.AfterFunc(c.ctx, func() { _ = raw.SetDeadline(pastTime) })
 	}
+	if c.poolClosed() {
+		// Close may have interrupted the socket before the deadline above
+		// replaced its: interrupt it again (the next failure returns false).
+		_ = c.raw.SetDeadline(pastTime)
+	}
 	return true
+}
+
+// poolClosed reports whether the connection's pool was closed.
+func (c *conn) poolClosed() bool {
+	return c.h != nil && c.h.p != nil && c.h.p.closed.Load()
 }
 
 // endAttempt drops the attempt's cancellation state. It reports whether the
@@ -177,6 +187,10 @@ type host struct {
 	open    int     // open plus dialing connections
 	waiters []*waiter
 	dead    bool // dropped by the stale sweep or Close; no new connections
+	// conns holds every open connection, idle or carrying an attempt, so
+	// that Close can interrupt the attempts in flight. Changed only when a
+	// connection is dialled or closed, never per request.
+	conns map[*conn]struct{}
 
 	consecFails atomic.Int32
 	unhealthy   atomic.Bool
@@ -470,7 +484,25 @@ func (h *host) release(c *conn, now time.Time) {
 // slot.
 func (h *host) closeConn(c *conn) {
 	_ = c.nc.Close()
+	h.mu.Lock()
+	delete(h.conns, c)
+	h.mu.Unlock()
 	h.slotFreed()
+}
+
+// interruptAll moves the socket deadline of every open connection into the
+// past: attempts blocked in a read or write fail at once, and see the pool
+// closed (watchCtx does not re-arm, roundTrip reports ErrPoolClosed).
+func (h *host) interruptAll() {
+	h.mu.Lock()
+	cs := make([]*conn, 0, len(h.conns))
+	for c := range h.conns {
+		cs = append(cs, c)
+	}
+	h.mu.Unlock()
+	for _, c := range cs {
+		_ = c.raw.SetDeadline(pastTime)
+	}
 }
 
 // slotFreed gives back one connection slot (a closed connection or a failed
@@ -552,6 +584,20 @@ func (h *host) dial(ctx context.Context, deadline time.Time) (*conn, error) {
 	}
 	c.br = bufio.NewReaderSize(c.nc, connBufSize)
 	c.bw = bufio.NewWriterSize(c.nc, connBufSize)
+	h.mu.Lock()
+	dead := h.dead
+	if !dead {
+		if h.conns == nil {
+			h.conns = make(map[*conn]struct{})
+		}
+		h.conns[c] = struct{}{}
+	}
+	h.mu.Unlock()
+	if dead && h.p.closed.Load() {
+		// Close ran while we dialled: it could not interrupt this one.
+		_ = c.nc.Close()
+		return nil, ErrPoolClosed
+	}
 	return c, nil
 }
 

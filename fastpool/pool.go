@@ -70,8 +70,10 @@ func (p *Pool) Config() Config { return p.cfg }
 
 // Close stops the health monitor and waits for it, closes every idle
 // connection and makes every later call fail with ErrPoolClosed. Requests in
-// flight finish; their connections are closed when they return. Close is
-// idempotent and always returns nil.
+// flight are interrupted: their blocked reads and writes fail at once, Do
+// returns an error wrapping ErrPoolClosed (a request interrupted after its
+// bytes went out may still have reached the server, as the error says), and
+// their connections are closed. Close is idempotent and always returns nil.
 func (p *Pool) Close() error {
 	p.closeOnce.Do(func() {
 		p.closed.Store(true)
@@ -81,6 +83,7 @@ func (p *Pool) Close() error {
 		p.monitorWG.Wait()
 		for _, h := range *p.hosts.Load() {
 			h.shutdown()
+			h.interruptAll()
 		}
 	})
 	return nil
