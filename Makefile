@@ -16,7 +16,7 @@ BENCH     ?= .
 COUNT     ?= 6
 BENCHTIME ?= 1s
 
-.PHONY: all run bench-tools test lint vet fmt-check tidy-check fuzz fuzz-short bench bench-peers benchstat clean
+.PHONY: all run bench-tools test lint vet fmt-check tidy-check fuzz fuzz-short bench bench-peers benchstat clean peers-smoke
 
 all: test
 
@@ -28,10 +28,15 @@ run:
 bench-tools:
 	GO=$(GO) BIN=$(BIN) OUT=$(OUT) bash bench/tools/compare.sh
 
-## test: gofmt, vet, race tests, and every fuzz target briefly.
+## test: gofmt, vet, race tests, every fuzz target briefly, and the peers module's benchmarks once each.
 test: fmt-check vet
 	$(GO) test -race -count=1 ./...
 	@$(MAKE) --no-print-directory fuzz-short
+	@$(MAKE) --no-print-directory peers-smoke
+
+## peers-smoke: vet bench/peers (its own module) and run each of its benchmarks once, so the side-by-side comparisons cannot rot unnoticed.
+peers-smoke:
+	cd bench/peers && $(GO) vet ./... && $(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./...
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
