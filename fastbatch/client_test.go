@@ -1019,3 +1019,43 @@ func TestDedupFollowerOutlivesItsLeadersDeadline(t *testing.T) {
 		})
 	}
 }
+
+// A read of a higher band does not follow an identical read queued at a
+// lower band (it would wait there, behind the priority it asked to skip);
+// a read of a lower or equal band does follow.
+func TestDedupFollowsOnlyLeadersOfItsBandOrHigher(t *testing.T) {
+	d := newMemDoer()
+	g := newGate()
+	d.handle = func(ctx context.Context, reqs []wireReq, resp *fasthttp.Response) error {
+		if err := g.wait(ctx); err != nil {
+			return err
+		}
+		resp.SetBody(answerAll(reqs, nil))
+		return nil
+	}
+	c := startClient(t, Config{MaxConcurrentBatches: 1}, d)
+	busy := c.Go(context.Background(), "status", nil)
+	<-g.entered // the only dispatch slot is busy: what follows stays queued
+	low := map[string]string{"scope": "acc://low.acme"}
+	high := map[string]string{"scope": "acc://high.acme"}
+	lowLeader := c.Go(context.Background(), "query", low, WithPriority(0))
+	highCaller := c.Go(context.Background(), "query", low, WithPriority(3))
+	highLeader := c.Go(context.Background(), "query", high, WithPriority(3))
+	lowFollower := c.Go(context.Background(), "query", high, WithPriority(0))
+	waitFor(t, func() bool { return c.Stats().RequestsSubmitted == 5 })
+	if hits := c.Stats().DedupHits; hits != 1 {
+		t.Fatalf("dedup hits %d, want 1 (only the low-band call following the high-band one)", hits)
+	}
+	g.open()
+	for _, f := range []*Future{busy, lowLeader, highCaller, highLeader, lowFollower} {
+		if _, err := f.Wait(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := d.seen("query", `{"scope":"acc://low.acme"}`); got != 2 {
+		t.Fatalf("low-band read sent %d times, want 2 (the high-band copy on its own)", got)
+	}
+	if got := d.seen("query", `{"scope":"acc://high.acme"}`); got != 1 {
+		t.Fatalf("high-band read sent %d times, want 1 (the low-band copy followed it)", got)
+	}
+}

@@ -141,7 +141,9 @@ type Config struct {
 	AgingLimit time.Duration
 
 	// Dedup makes identical read calls (same method, same encoded params) in
-	// flight share one wire call. Default On. Writes are never deduplicated.
+	// flight share one wire call. Default On. Writes are never deduplicated,
+	// and a call of a higher band than the identical one in flight is sent
+	// on its own rather than wait at the lower band.
 	Dedup Toggle
 
 	// IsWrite reports whether a method changes state. Writes are never

@@ -43,7 +43,10 @@ func (t *dedupTable) shard(h uint64) *dedupShard { return &t.shards[h%dedupShard
 func bucketOf(h uint64) uint64 { return (h / dedupShards) % dedupBuckets }
 
 // joinOrLead makes c a follower of an identical call in flight and returns
-// true, or registers c as the leader for its key and returns false.
+// true, or registers c as the leader for its key and returns false. A call
+// of a higher priority band than the leader's does not follow it (it would
+// wait at the leader's lower priority): it returns false unregistered
+// (c.deduped stays false) and goes on the wire on its own.
 func (t *dedupTable) joinOrLead(c *call) bool {
 	c.hash = t.hash(c.method, c.params)
 	s := t.shard(c.hash)
@@ -51,6 +54,10 @@ func (t *dedupTable) joinOrLead(c *call) bool {
 	head := s.buckets[bucketOf(c.hash)]
 	for l := head; l != nil; l = l.chainNext {
 		if l.hash == c.hash && l.method == c.method && bytes.Equal(l.params, c.params) {
+			if l.band < c.band {
+				s.mu.Unlock()
+				return false
+			}
 			c.nextFollower = l.followers
 			l.followers = c
 			s.mu.Unlock()
