@@ -145,15 +145,7 @@ func TestConcurrentCallsAreBatchedAndEachGetsItsAnswer(t *testing.T) {
 }
 
 func TestDedupIdenticalReadsShareOneWireCall(t *testing.T) {
-	d := newMemDoer()
-	g := newGate()
-	d.handle = func(ctx context.Context, reqs []wireReq, resp *fasthttp.Response) error {
-		if err := g.wait(ctx); err != nil {
-			return err
-		}
-		resp.SetBody(answerAll(reqs, nil))
-		return nil
-	}
+	d, g := newGatedDoer()
 	c := startClient(t, Config{}, d)
 	params := map[string]string{"scope": "acc://dedup.acme"}
 	const n = 8
@@ -192,15 +184,7 @@ func TestDedupIdenticalReadsShareOneWireCall(t *testing.T) {
 }
 
 func TestWritesAreNeverDeduplicated(t *testing.T) {
-	d := newMemDoer()
-	g := newGate()
-	d.handle = func(ctx context.Context, reqs []wireReq, resp *fasthttp.Response) error {
-		if err := g.wait(ctx); err != nil {
-			return err
-		}
-		resp.SetBody(answerAll(reqs, nil))
-		return nil
-	}
+	d, g := newGatedDoer()
 	c := startClient(t, Config{}, d)
 	futs := []*Future{}
 	for range 4 {
@@ -222,15 +206,7 @@ func TestWritesAreNeverDeduplicated(t *testing.T) {
 }
 
 func TestContextEndedBeforeSendIsNotSent(t *testing.T) {
-	d := newMemDoer()
-	g := newGate()
-	d.handle = func(ctx context.Context, reqs []wireReq, resp *fasthttp.Response) error {
-		if err := g.wait(ctx); err != nil {
-			return err
-		}
-		resp.SetBody(answerAll(reqs, nil))
-		return nil
-	}
+	d, g := newGatedDoer()
 	c := startClient(t, Config{MaxConcurrentBatches: 1}, d)
 	first := c.Go(context.Background(), "query", map[string]int{"n": 1})
 	<-g.entered // the only dispatch slot is busy now
@@ -403,15 +379,7 @@ func TestStopContextEndFailsLeftoversWithErrStopped(t *testing.T) {
 }
 
 func TestQueueFullFailFast(t *testing.T) {
-	d := newMemDoer()
-	g := newGate()
-	d.handle = func(ctx context.Context, reqs []wireReq, resp *fasthttp.Response) error {
-		if err := g.wait(ctx); err != nil {
-			return err
-		}
-		resp.SetBody(answerAll(reqs, nil))
-		return nil
-	}
+	d, g := newGatedDoer()
 	c := startClient(t, Config{RingSize: 2, Bands: 1, MaxBatchSize: 1, MaxConcurrentBatches: 1, QueueFull: FailFast}, d)
 	var futs []*Future
 	full := false
@@ -435,15 +403,7 @@ func TestQueueFullFailFast(t *testing.T) {
 }
 
 func TestQueueFullBlocksUntilContextEnds(t *testing.T) {
-	d := newMemDoer()
-	g := newGate()
-	d.handle = func(ctx context.Context, reqs []wireReq, resp *fasthttp.Response) error {
-		if err := g.wait(ctx); err != nil {
-			return err
-		}
-		resp.SetBody(answerAll(reqs, nil))
-		return nil
-	}
+	d, g := newGatedDoer()
 	c := startClient(t, Config{RingSize: 2, Bands: 1, MaxBatchSize: 1, MaxConcurrentBatches: 1}, d)
 	var futs []*Future
 	for i := range 3 { // 1 in flight, the rest staged or in the ring
@@ -742,15 +702,7 @@ func TestRetryHonoursCallerDeadline(t *testing.T) {
 }
 
 func TestGoFutureResolvesOnContextEnd(t *testing.T) {
-	d := newMemDoer()
-	g := newGate()
-	d.handle = func(ctx context.Context, reqs []wireReq, resp *fasthttp.Response) error {
-		if err := g.wait(ctx); err != nil {
-			return err
-		}
-		resp.SetBody(answerAll(reqs, nil))
-		return nil
-	}
+	d, g := newGatedDoer()
 	c := startClient(t, Config{}, d)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()
@@ -1024,15 +976,7 @@ func TestDedupFollowerOutlivesItsLeadersDeadline(t *testing.T) {
 // lower band (it would wait there, behind the priority it asked to skip);
 // a read of a lower or equal band does follow.
 func TestDedupFollowsOnlyLeadersOfItsBandOrHigher(t *testing.T) {
-	d := newMemDoer()
-	g := newGate()
-	d.handle = func(ctx context.Context, reqs []wireReq, resp *fasthttp.Response) error {
-		if err := g.wait(ctx); err != nil {
-			return err
-		}
-		resp.SetBody(answerAll(reqs, nil))
-		return nil
-	}
+	d, g := newGatedDoer()
 	c := startClient(t, Config{MaxConcurrentBatches: 1}, d)
 	busy := c.Go(context.Background(), "status", nil)
 	<-g.entered // the only dispatch slot is busy: what follows stays queued

@@ -103,3 +103,17 @@ func answerAll(reqs []wireReq, skip func(i int, r wireReq) bool) []byte {
 	b.WriteByte(']')
 	return b.Bytes()
 }
+
+// newGatedDoer returns a memDoer that answers every call of a batch once
+// g is open, and g; g.entered tells when a batch has reached it.
+func newGatedDoer() (*memDoer, *gate) {
+	d, g := newMemDoer(), newGate()
+	d.handle = func(ctx context.Context, reqs []wireReq, resp *fasthttp.Response) error {
+		if err := g.wait(ctx); err != nil {
+			return err
+		}
+		resp.SetBody(answerAll(reqs, nil))
+		return nil
+	}
+	return d, g
+}
