@@ -4,52 +4,30 @@ import (
 	"context"
 	"errors"
 	"net"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/valyala/fasthttp"
 )
 
-// holdServer accepts connections, reads what arrives and never answers,
-// until the test ends. got is signalled once per request's first bytes.
+// holdServer reads what arrives and never answers. got is signalled when
+// request bytes arrive.
 func holdServer(t *testing.T) (url string, got <-chan struct{}) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	ch := make(chan struct{}, 16)
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
+	addr := tcpServer(t, func(c net.Conn) {
+		buf := make([]byte, 4096)
 		for {
-			c, err := ln.Accept()
-			if err != nil {
+			if _, err := c.Read(buf); err != nil {
 				return
 			}
-			wg.Go(func() {
-				defer c.Close()
-				go func() { <-done; c.Close() }()
-				buf := make([]byte, 4096)
-				for {
-					if _, err := c.Read(buf); err != nil {
-						return
-					}
-					select {
-					case ch <- struct{}{}:
-					default:
-					}
-				}
-			})
+			select {
+			case ch <- struct{}{}:
+			default:
+			}
 		}
 	})
-	t.Cleanup(func() {
-		close(done)
-		ln.Close()
-		wg.Wait()
-	})
-	return "http://" + ln.Addr().String() + "/", ch
+	return "http://" + addr + "/", ch
 }
 
 // Close interrupts requests in flight: each returns ErrPoolClosed at once

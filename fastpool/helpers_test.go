@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -128,4 +129,45 @@ func doPost(ctx context.Context, d interface {
 	req.Header.SetContentType("application/json")
 	err := d.Do(ctx, req, resp, opts...)
 	return resp.StatusCode(), append([]byte(nil), resp.Body()...), err
+}
+
+// tcpServer accepts loopback TCP connections and runs serve on each, in its
+// own goroutine, until the test ends; then it closes the listener and every
+// connection and waits for the goroutines. It returns "host:port".
+func tcpServer(t *testing.T, serve func(c net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		conns []net.Conn
+	)
+	t.Cleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Go(func() {
+				defer c.Close()
+				serve(c)
+			})
+		}
+	})
+	return ln.Addr().String()
 }

@@ -157,43 +157,27 @@ func TestRefusedThenRecovery(t *testing.T) {
 	}
 }
 
-// rawServer accepts connections and hands each to fn; it counts requests.
+// rawServer hands each connection to fn once its one request (these tests
+// send one per connection) has arrived; it counts requests.
 func rawServer(t *testing.T, fn func(c net.Conn, n int)) (url string, count *atomic.Int64) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	count = new(atomic.Int64)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
+	addr := tcpServer(t, func(c net.Conn) {
+		buf := make([]byte, 64<<10)
+		var got []byte
 		for {
-			c, err := ln.Accept()
+			n, err := c.Read(buf)
+			got = append(got, buf[:n]...)
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				buf := make([]byte, 64<<10)
-				var got []byte
-				for {
-					n, err := c.Read(buf)
-					got = append(got, buf[:n]...)
-					if err != nil {
-						return
-					}
-					// One request per connection is all these tests send.
-					if i := bytes.Index(got, []byte("\r\n\r\n")); i >= 0 {
-						fn(c, int(count.Add(1)))
-						return
-					}
-				}
-			}()
+			if bytes.Contains(got, []byte("\r\n\r\n")) {
+				fn(c, int(count.Add(1)))
+				return
+			}
 		}
-	}()
-	t.Cleanup(func() { _ = ln.Close(); <-done })
-	return "http://" + ln.Addr().String(), count
+	})
+	return "http://" + addr, count
 }
 
 func TestServerClosesMidResponse(t *testing.T) {
@@ -426,38 +410,23 @@ func TestBackoffIsJitteredExponentialAndCapped(t *testing.T) {
 // next request on it would be answered with them (a wrong answer, and the
 // real one lost).
 func TestUnsolicitedBytesAfterResponseAreNotTheNextAnswer(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var n atomic.Int64
-	var wg sync.WaitGroup
-	t.Cleanup(func() { _ = ln.Close(); wg.Wait() })
-	wg.Go(func() {
+	addr := tcpServer(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
 		for {
-			c, err := ln.Accept()
-			if err != nil {
+			var req fasthttp.Request
+			if req.Read(br) != nil {
 				return
 			}
-			wg.Go(func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					var req fasthttp.Request
-					if req.Read(br) != nil {
-						return
-					}
-					body := fmt.Sprintf("r%d", n.Add(1))
-					out := fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body) +
-						"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\njunk"
-					if _, err := c.Write([]byte(out)); err != nil {
-						return
-					}
-				}
-			})
+			body := fmt.Sprintf("r%d", n.Add(1))
+			out := fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body) +
+				"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\njunk"
+			if _, err := c.Write([]byte(out)); err != nil {
+				return
+			}
 		}
 	})
-	url := "http://" + ln.Addr().String()
+	url := "http://" + addr
 	p := newPool(t, Config{MaxRetries: -1})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
