@@ -131,19 +131,8 @@ func TestWholeBatchRejectionIsSplitAndTheLimitLearned(t *testing.T) {
 		t.Run(style.String(), func(t *testing.T) {
 			srv, pool := startDevnet(t, devnet.Misbehaviour{MaxBatchSize: 10, BatchLimit: style})
 			c := startClient(t, Config{Endpoint: srv.URL() + "/v3", EagerFlush: Off, MaxWait: 10 * time.Millisecond, MaxBatchSize: 64}, pool)
-			reqs := make([]Request, 64)
-			for i := range reqs {
-				reqs[i] = Request{Method: "query", Params: queryParams(fmt.Sprintf("acc://split%d.acme", i))}
-			}
-			res, err := c.SubmitMany(context.Background(), reqs)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, r := range res {
-				if e := checkAgainstExpected("query", reqs[i].Params.([]byte), r.Result, r.Err); e != nil {
-					t.Fatal(e)
-				}
-			}
+			reqs := queryRequests(64, "acc://split%d.acme")
+			submitAndCheck(t, c, reqs)
 			st := c.Stats()
 			limit := st.LearnedLimits[srv.URL()+"/v3"]
 			if st.Splits == 0 || limit == 0 || limit > 10 {
@@ -151,7 +140,7 @@ func TestWholeBatchRejectionIsSplitAndTheLimitLearned(t *testing.T) {
 			}
 			// Later batches stay under the learned limit: no more refusals.
 			before := srv.Stats()
-			res, err = c.SubmitMany(context.Background(), reqs)
+			res, err := c.SubmitMany(context.Background(), reqs)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -512,23 +501,8 @@ func TestLearnedLimitExpires(t *testing.T) {
 			srv, pool := startDevnet(t, devnet.Misbehaviour{MaxBatchSize: 10, BatchLimit: devnet.LimitWholeBatch})
 			ep := srv.URL() + "/v3"
 			c := startClient(t, Config{Endpoint: ep, EagerFlush: Off, MaxWait: 10 * time.Millisecond, MaxBatchSize: 64, LearnedLimitTTL: tc.ttl}, pool)
-			reqs := make([]Request, 64)
-			for i := range reqs {
-				reqs[i] = Request{Method: "query", Params: queryParams(fmt.Sprintf("acc://ttl%d.acme", i))}
-			}
-			submit := func() {
-				t.Helper()
-				res, err := c.SubmitMany(context.Background(), reqs)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for i, r := range res {
-					if e := checkAgainstExpected("query", reqs[i].Params.([]byte), r.Result, r.Err); e != nil {
-						t.Fatal(e)
-					}
-				}
-			}
-			submit()
+			reqs := queryRequests(64, "acc://ttl%d.acme")
+			submitAndCheck(t, c, reqs)
 			if l := c.Stats().LearnedLimits[ep]; l == 0 || l > 10 {
 				t.Fatalf("learned limit %d, want 1..10", l)
 			}
@@ -538,7 +512,7 @@ func TestLearnedLimitExpires(t *testing.T) {
 				t.Fatalf("after %v: learned limit present = %v, want %v", 2*ttl, still, !tc.expires)
 			}
 			before := srv.Stats().Injected[devnet.InjectedBatchLimit]
-			submit()
+			submitAndCheck(t, c, reqs)
 			refused := srv.Stats().Injected[devnet.InjectedBatchLimit] - before
 			switch {
 			case tc.expires && refused == 0:
@@ -562,6 +536,30 @@ func TestLearnedLimitTTLValidated(t *testing.T) {
 		cfg.LearnedLimitTTL = d
 		if err := cfg.Validate(); err != nil {
 			t.Errorf("LearnedLimitTTL %v: %v", d, err)
+		}
+	}
+}
+
+// queryRequests returns n query calls for the scopes format(0..n-1).
+func queryRequests(n int, format string) []Request {
+	reqs := make([]Request, n)
+	for i := range reqs {
+		reqs[i] = Request{Method: "query", Params: queryParams(fmt.Sprintf(format, i))}
+	}
+	return reqs
+}
+
+// submitAndCheck submits reqs as one SubmitMany and checks every answer
+// against the devnet's deterministic answer for its own params.
+func submitAndCheck(t *testing.T, c *Client, reqs []Request) {
+	t.Helper()
+	res, err := c.SubmitMany(context.Background(), reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res {
+		if e := checkAgainstExpected("query", reqs[i].Params.([]byte), r.Result, r.Err); e != nil {
+			t.Fatal(e)
 		}
 	}
 }
