@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/batchring/batchring/ring"
 )
@@ -83,4 +84,26 @@ func ExampleWithWaitStrategy() {
 	}
 	fmt.Println(r.Cap(), ring.SpinWait)
 	// Output: 4096 spin
+}
+
+// A consumer that reacts to each item (a latency-sensitive dispatcher, not
+// a throughput pipeline) turns the batch delay off: Wait then returns as
+// soon as anything is there, even while items stream in.
+func ExampleWithBatchDelay() {
+	ctx := context.Background()
+	r, err := ring.New[string](1024, ring.WithBatchDelay(0))
+	if err != nil {
+		panic(err)
+	}
+	_ = r.Publish(ctx, "tick")
+	if err := r.Wait(ctx); err != nil {
+		panic(err)
+	}
+	fmt.Println(r.Drain(make([]string, 0, 16)))
+
+	_, err = ring.New[string](1024, ring.WithBatchDelay(time.Hour))
+	fmt.Println(err)
+	// Output:
+	// [tick]
+	// ring: batch delay 1h0m0s out of range (want 0..10ms)
 }
