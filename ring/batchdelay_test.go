@@ -28,6 +28,11 @@ func TestWithBatchDelayValidates(t *testing.T) {
 	if r.batchDelay != 0 {
 		t.Errorf("SpinWait ring has batch delay %v, want 0", r.batchDelay)
 	}
+	// A short delay is not overrun by a long spin between two looks.
+	r, _ = New[int](1<<16, WithBatchDelay(time.Microsecond))
+	if r.slipChunk > int(time.Microsecond) {
+		t.Errorf("1 µs delay: %d spin rounds between looks, want at most 1000", r.slipChunk)
+	}
 	r, _ = New[int](8)
 	if r.slipTarget != 2 {
 		t.Errorf("slip target of an 8-slot ring = %d, want a quarter of it", r.slipTarget)
@@ -89,8 +94,10 @@ func TestWaitDelayEndsAtRunTarget(t *testing.T) {
 	if err := r.Wait(testCtx(t)); err != nil {
 		t.Fatal(err)
 	}
-	if r.slipped == 0 {
-		t.Error("Wait did not check the run target (no slip)")
+	// The target is there at the first look: one chunk of spinning, not
+	// the 10 ms delay.
+	if r.slipped != uint64(r.slipChunk) {
+		t.Errorf("held back %d spin rounds with the run target there, want one look (%d)", r.slipped, r.slipChunk)
 	}
 	if got := r.Drain(make([]int, 0, 16)); len(got) != 4 {
 		t.Errorf("drained %v, want 4 items", got)

@@ -164,7 +164,7 @@ func New[T any](capacity int, opts ...Option) (*Ring[T], error) {
 		strategy:   o.strategy,
 		batchDelay: delay,
 		slipTarget: target,
-		slipChunk:  min(max(int(target)*16, minSlipChunk), maxSlipChunk),
+		slipChunk:  slipChunkFor(target, delay),
 		single:     o.singleProducer,
 		wake:       make(chan struct{}, 1),
 	}
@@ -520,6 +520,14 @@ func (r *Ring[T]) slip() {
 			return
 		}
 	}
+}
+
+// slipChunkFor is how many spin rounds slip runs between two looks at the
+// claim cursor: 16 per target item within [minSlipChunk, maxSlipChunk], and
+// never more rounds than the delay has nanoseconds (a round takes about
+// 0.3 ns), so a short delay is not overrun by a long chunk.
+func slipChunkFor(target uint64, delay time.Duration) int {
+	return min(max(int(target)*16, minSlipChunk), maxSlipChunk, max(int(delay.Nanoseconds()), 1))
 }
 
 // spin runs r.slipChunk rounds of a private counter.

@@ -79,8 +79,9 @@ const (
 	// items (at most a quarter of the ring) are claimed or the batch delay
 	// has passed. It spins on a private counter and looks at the claim
 	// cursor every 16 rounds per target item, within [minSlipChunk,
-	// maxSlipChunk] rounds (a round is about 0.3 ns on the machines in
-	// BENCHMARKS.md: 20 µs for the full target of 4096).
+	// maxSlipChunk] rounds and at most one round per nanosecond of the
+	// delay (a round is about 0.3 ns on the machines in BENCHMARKS.md:
+	// 20 µs for the full target of 4096; see slipChunkFor).
 	slipItems    = 32
 	slipTarget   = 4096
 	minSlipChunk = 256
