@@ -584,20 +584,15 @@ func (h *host) dial(ctx context.Context, deadline time.Time) (*conn, error) {
 	}
 	c.br = bufio.NewReaderSize(c.nc, connBufSize)
 	c.bw = bufio.NewWriterSize(c.nc, connBufSize)
+	// Registered for Close's interruptAll. A Close that ran while we
+	// dialled is caught by roundTrip's closed check after it arms the
+	// attempt's deadline.
 	h.mu.Lock()
-	dead := h.dead
-	if !dead {
-		if h.conns == nil {
-			h.conns = make(map[*conn]struct{})
-		}
-		h.conns[c] = struct{}{}
+	if h.conns == nil {
+		h.conns = make(map[*conn]struct{})
 	}
+	h.conns[c] = struct{}{}
 	h.mu.Unlock()
-	if dead && h.p.closed.Load() {
-		// Close ran while we dialled: it could not interrupt this one.
-		_ = c.nc.Close()
-		return nil, ErrPoolClosed
-	}
 	return c, nil
 }
 
