@@ -247,20 +247,13 @@ func TestJSONRPCClientAgainstDevnet(t *testing.T) {
 	if err := j.Call(context.Background(), "node-info", map[string]any{}, &info); err != nil {
 		t.Fatal(err)
 	}
-	reqs := make([]Request, 8)
-	for i := range reqs {
-		reqs[i] = Request{Method: "query", Params: queryParams(fmt.Sprintf("acc://plain%d.acme", i))}
-	}
+	reqs := queryRequests(8, "acc://plain%d.acme")
 	reqs[3].Params = queryParams("acc://missing.acme")
 	res, err := j.Batch(context.Background(), reqs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, r := range res {
-		if e := checkAgainstExpected("query", reqs[i].Params.([]byte), r.Result, r.Err); e != nil {
-			t.Fatal(e)
-		}
-	}
+	checkResults(t, reqs, res)
 	if err := j.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -556,6 +549,16 @@ func submitAndCheck(t *testing.T, c *Client, reqs []Request) {
 	res, err := c.SubmitMany(context.Background(), reqs)
 	if err != nil {
 		t.Fatal(err)
+	}
+	checkResults(t, reqs, res)
+}
+
+// checkResults checks each query result against the devnet's deterministic
+// answer for its own params.
+func checkResults(t *testing.T, reqs []Request, res []Result) {
+	t.Helper()
+	if len(res) != len(reqs) {
+		t.Fatalf("%d results for %d requests", len(res), len(reqs))
 	}
 	for i, r := range res {
 		if e := checkAgainstExpected("query", reqs[i].Params.([]byte), r.Result, r.Err); e != nil {
