@@ -70,7 +70,11 @@ type Ring[T any] struct {
 	// consumer parks or wakes, and stays shared in every producer's cache
 	// while data flows.
 	parked atomic.Uint32
-	_      cpu.CacheLinePad
+	// spFinal is the final cursor of a finished single-producer ring,
+	// plus one (0 while undecided); written once, next to the flag that
+	// announces it (see single.go).
+	spFinal atomic.Uint64
+	_       cpu.CacheLinePad
 	// next and known are private to the consumer: next is the next
 	// sequence to drain, known the end of the last claim seen committed
 	// (next ≤ known; [next, known) can be drained without loading a
@@ -83,7 +87,10 @@ type Ring[T any] struct {
 	// writes).
 	short   bool
 	slipped uint64
-	_       cpu.CacheLinePad
+	// spEnd is the consumer's copy of the final cursor of a
+	// single-producer ring (noEnd while undecided).
+	spEnd uint64
+	_     cpu.CacheLinePad
 	// spNext and spGate belong to the one producer of a WithSingleProducer
 	// ring (see single.go): its next sequence and a recent value of read
 	// (spGate ≤ read). On a line of their own, they let a publish read
@@ -119,6 +126,9 @@ type Ring[T any] struct {
 	// cursor, items live in vals and there are no commit markers (see
 	// single.go).
 	single bool
+	// light is set on a single-producer ring whose producer commits with
+	// a plain store (see single.go and fence_linux_amd64.go).
+	light  bool
 	closed atomic.Bool
 	// wake carries a token to a parked consumer (capacity 1).
 	wake chan struct{}
@@ -166,6 +176,8 @@ func New[T any](capacity int, opts ...Option) (*Ring[T], error) {
 		slipTarget: target,
 		slipChunk:  slipChunkFor(target, delay),
 		single:     o.singleProducer,
+		light:      o.singleProducer && !lockedCommitsForTest && lightCommits(),
+		spEnd:      noEnd,
 		wake:       make(chan struct{}, 1),
 	}
 	if r.single {
@@ -185,7 +197,7 @@ func (r *Ring[T]) Cap() int { return int(r.size) }
 // at most Cap.
 func (r *Ring[T]) Len() int {
 	read := r.read.Load()
-	claim := r.claim.Load() &^ finishedBit
+	claim := r.claim.Load()
 	if claim <= read {
 		return 0
 	}
@@ -230,7 +242,14 @@ func (r *Ring[T]) Publish(ctx context.Context, v T) error {
 		}
 		i := s & r.mask
 		r.vals[i] = v
-		if !r.commitSingle(s, 1) {
+		// commitSingle, spelled out: it is too big to inline.
+		if r.light {
+			storeRelaxed(&r.claim, s+1)
+		} else if !r.claim.CompareAndSwap(s, s+1) {
+			concurrentPublish()
+		}
+		r.spNext = s + 1
+		if f := r.parked.Load(); f != 0 && !r.commitSlow(f, s+1) {
 			var zero T
 			r.vals[i] = zero
 			return ErrClosed
@@ -395,7 +414,7 @@ func (r *Ring[T]) Drain(dst []T) []T {
 	k := base
 	if r.single {
 		// claim is the commit cursor: one load covers every item.
-		known = r.claim.Load() &^ finishedBit
+		known = r.committedSingle()
 	}
 	for room > 0 {
 		if next == known {
@@ -490,21 +509,26 @@ func (r *Ring[T]) Wait(ctx context.Context) error {
 		if !park {
 			continue
 		}
-		// Park. parked is stored before the re-check and producers store
-		// the commit marker before they load parked (both sequentially
-		// consistent), so a commit is either seen here or wakes us.
-		r.parked.Store(1)
+		// Park. parkedBit is stored before the re-check and producers
+		// store the commit (marker or claim) before they load parked,
+		// both sequentially consistent (or, for a light single-producer
+		// ring, ordered by the heavy fence), so a commit is either seen
+		// here or wakes us.
+		r.parked.Or(parkedBit)
+		if r.light {
+			heavyFence()
+		}
 		if r.ready() || r.finished() {
-			r.parked.Store(0)
+			r.parked.And(^uint32(parkedBit))
 			continue
 		}
 		select {
 		case <-r.wake:
-			r.parked.Store(0)
 		case <-done:
-			r.parked.Store(0)
+			r.parked.And(^uint32(parkedBit))
 			return ctx.Err()
 		}
+		r.parked.And(^uint32(parkedBit))
 	}
 }
 
@@ -516,7 +540,7 @@ func (r *Ring[T]) slip() {
 	start := time.Now()
 	for {
 		r.spin()
-		if r.claim.Load()&^finishedBit-r.next >= r.slipTarget || time.Since(start) >= r.batchDelay || r.closed.Load() {
+		if r.claim.Load()-r.next >= r.slipTarget || time.Since(start) >= r.batchDelay || r.closed.Load() {
 			return
 		}
 	}
@@ -543,7 +567,7 @@ func (r *Ring[T]) spin() {
 // item, skipping abandoned claims on the way. Consumer only.
 func (r *Ring[T]) ready() bool {
 	if r.single {
-		return r.next < r.claim.Load()&^finishedBit
+		return r.next < r.committedSingle()
 	}
 	for {
 		next := r.next
@@ -579,12 +603,19 @@ func (r *Ring[T]) publishRead(next uint64) {
 }
 
 // wakeConsumer hands the parked consumer a token. Only the producer that
-// flips parked from 1 to 0 sends, so a burst of publishes costs one send.
+// clears parkedBit sends, so a burst of publishes costs one send.
 func (r *Ring[T]) wakeConsumer() {
-	if r.parked.CompareAndSwap(1, 0) {
-		select {
-		case r.wake <- struct{}{}:
-		default:
+	for {
+		f := r.parked.Load()
+		if f&parkedBit == 0 {
+			return
+		}
+		if r.parked.CompareAndSwap(f, f&^parkedBit) {
+			select {
+			case r.wake <- struct{}{}:
+			default:
+			}
+			return
 		}
 	}
 }
