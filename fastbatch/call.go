@@ -71,9 +71,13 @@ type call struct {
 	state atomic.Uint32
 	done  chan struct{} // capacity 1, reused across lives
 
-	ctx        context.Context
-	method     string
-	params     []byte
+	ctx    context.Context
+	method string
+	params []byte
+	// pbuf holds the params encoded by Submit or Go; the call owns it and
+	// keeps it across lives in callPool, so encoding allocates nothing
+	// once the pool is warm.
+	pbuf       []byte
 	band       int
 	write      bool // never deduplicated; re-sent only if provably unsent
 	idempotent bool // write marked WithIdempotent
@@ -94,6 +98,9 @@ type call struct {
 	err    error
 }
 
+// maxPooledParams is the largest params buffer a pooled call keeps.
+const maxPooledParams = 4 << 10
+
 var callPool = sync.Pool{New: func() any { return &call{done: make(chan struct{}, 1)} }}
 
 func getCall() *call {
@@ -106,6 +113,9 @@ func putCall(c *call) {
 	c.ctx = nil
 	c.method = ""
 	c.params = nil
+	if cap(c.pbuf) > maxPooledParams {
+		c.pbuf = nil // a rare huge call does not pin its buffer in the pool
+	}
 	c.fut = nil
 	c.stopWatch = nil
 	c.hash = 0

@@ -246,12 +246,10 @@ func (c *Client) Stop(ctx context.Context) error {
 }
 
 // Submit sends one call and waits for its answer. params is encoded with
-// codec.EncodeParams (map keys sorted; []byte and json.RawMessage holding
-// JSON pass through, not copied). Such bytes must not be modified until
-// Submit returns with an answer; if it returns because ctx ended, never
-// modify them again: the call may still be queued, compared by dedup, or
-// sent on behalf of identical calls that joined it. The result bytes are a
-// copy owned by the caller.
+// codec.AppendParams (map keys sorted; []byte and json.RawMessage holding
+// JSON are validated and copied) into a buffer the call owns, so params may
+// be reused as soon as Submit returns. The result bytes are a copy owned by
+// the caller.
 //
 // The outcome is exactly one of: the result; a *codec.Error from the server;
 // ErrTimeout (ctx deadline) or ctx's error; ErrStopped; ErrQueueFull; a
@@ -260,13 +258,12 @@ func (c *Client) Submit(ctx context.Context, method string, params any, opts ...
 	if err := ctx.Err(); err != nil {
 		return nil, ctxError(err)
 	}
-	p, err := codec.EncodeParams(params)
-	if err != nil {
-		return nil, fmt.Errorf("fastbatch: %s: encode params: %w", method, err)
-	}
 	o := foldOptions(opts)
 	for {
-		cl := c.newCall(ctx, method, p, o)
+		cl, err := c.encodeCall(ctx, method, params, o)
+		if err != nil {
+			return nil, err
+		}
 		if err := c.enqueue(ctx, cl); err != nil {
 			putCall(cl)
 			return nil, err
@@ -291,22 +288,19 @@ func (c *Client) Call(ctx context.Context, method string, params, result any, op
 
 // Go submits a call without waiting and returns its Future. ctx governs the
 // call: when it ends before the answer, the future resolves with ErrTimeout
-// or ctx's error. Pre-encoded params ([]byte, json.RawMessage) are not
-// copied: keep them unmodified until the future resolves with an answer,
-// and for good if it resolves because ctx ended (see Submit).
+// or ctx's error. params is encoded (or copied) as by Submit before Go
+// returns, so it may be reused at once.
 func (c *Client) Go(ctx context.Context, method string, params any, opts ...CallOption) *Future {
 	f := newFuture()
 	if err := ctx.Err(); err != nil {
 		f.set(nil, ctxError(err))
 		return f
 	}
-	p, err := codec.EncodeParams(params)
+	cl, err := c.encodeCall(ctx, method, params, foldOptions(opts))
 	if err != nil {
-		f.set(nil, fmt.Errorf("fastbatch: %s: encode params: %w", method, err))
+		f.set(nil, err)
 		return f
 	}
-	o := foldOptions(opts)
-	cl := c.newCall(ctx, method, p, o)
 	cl.fut = f
 	var stop func() bool
 	if ctx.Done() != nil {
@@ -455,6 +449,21 @@ func (c *Client) newCall(ctx context.Context, method string, params []byte, o ca
 	cl.idempotent = o.idempotent
 	cl.enqueued = c.snd.now()
 	return cl
+}
+
+// encodeCall is newCall with params encoded into the call's own buffer.
+func (c *Client) encodeCall(ctx context.Context, method string, params any, o callOptions) (*call, error) {
+	cl := c.newCall(ctx, method, nil, o)
+	p, err := codec.AppendParams(cl.pbuf[:0], params)
+	if err != nil {
+		putCall(cl)
+		return nil, fmt.Errorf("fastbatch: %s: encode params: %w", method, err)
+	}
+	cl.pbuf = p
+	if len(p) > 0 {
+		cl.params = p
+	}
+	return cl, nil
 }
 
 func (c *Client) now() int64 { return c.snd.now() }

@@ -1003,3 +1003,31 @@ func TestDedupFollowsOnlyLeadersOfItsBandOrHigher(t *testing.T) {
 		t.Fatalf("high-band read sent %d times, want 1 (the low-band copy followed it)", got)
 	}
 }
+
+// TestParamsReusableAfterGoReturns holds Submit's and Go's promise that
+// params are encoded (or copied) before they return: a caller that
+// overwrites its []byte params at once, while the call still waits behind
+// a gated transport, must not change what goes on the wire or whose
+// answer comes back.
+func TestParamsReusableAfterGoReturns(t *testing.T) {
+	d, g := newGatedDoer()
+	c := startClient(t, Config{Dedup: Off}, d)
+	buf := []byte(`{"scope":"acc://first.acme"}`)
+	first := c.Go(context.Background(), "query", buf)
+	<-g.entered // the first batch is on the wire, held by the gate
+	second := c.Go(context.Background(), "query", buf)
+	// Overwrite the caller's buffer in place while the second call is
+	// still queued behind the gate.
+	copy(buf, []byte(`{"scope":"acc://XXXXX.acme"}`))
+	g.open()
+	for i, f := range []*Future{first, second} {
+		res, err := f.Wait(context.Background())
+		want := string(echoResult("query", []byte(`{"scope":"acc://first.acme"}`)))
+		if err != nil || string(res) != want {
+			t.Fatalf("call %d: got %s, %v; want %s", i, res, err, want)
+		}
+	}
+	if got := d.seen("query", `{"scope":"acc://XXXXX.acme"}`); got != 0 {
+		t.Fatalf("the overwritten params went on the wire %d times", got)
+	}
+}

@@ -6,10 +6,12 @@
 // # Pipeline
 //
 // Submit, Call and Go encode params on the caller's goroutine
-// (codec.EncodeParams, map keys sorted) and publish the call into the ring of
-// its priority band (WithPriority, clamped into [0, Bands-1]). One assembler
-// goroutine drains the bands, highest first, into a batch and sends it when
-// it holds MaxBatchSize calls or MaxBatchBytes, when its oldest call has
+// (codec.AppendParams, map keys sorted) into a buffer the call owns and
+// reuses from a pool, so params may be reused once they return, and publish
+// the call into the ring of its priority band (WithPriority, clamped into
+// [0, Bands-1]). One assembler goroutine drains the bands, highest first,
+// into a batch and sends it when it holds MaxBatchSize calls or
+// MaxBatchBytes, when its oldest call has
 // waited MaxWait, or — with EagerFlush, the default — as soon as a dispatch
 // slot is idle: an idle client adds no delay and batches grow only while the
 // server is the bottleneck. At most MaxConcurrentBatches batches are in
