@@ -3,6 +3,7 @@
 package ring
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -60,10 +61,24 @@ func lightCommits() bool {
 
 // heavyFence runs a full memory barrier on every CPU running a thread of
 // this process. Only called when lightCommits returned true.
+//
+// The kernel may refuse transiently (ENOMEM while allocating its CPU
+// mask, EINTR, EAGAIN): heavyFence retries those, because a producer may
+// be waiting for the decision this fence guards. Any other error after a
+// successful registration means the ordering the ring's no-loss guarantee
+// rests on is gone, and it panics rather than go on without it.
 func heavyFence() {
-	if _, _, errno := unix.Syscall(unix.SYS_MEMBARRIER, membarrierCmdPrivateExpedited, 0, 0); errno != 0 {
-		// It succeeded at registration; failing now would silently void
-		// the ordering the ring's no-loss guarantee rests on.
+	for tries := 0; ; tries++ {
+		_, _, errno := unix.Syscall(unix.SYS_MEMBARRIER, membarrierCmdPrivateExpedited, 0, 0)
+		switch errno {
+		case 0:
+			return
+		case unix.ENOMEM, unix.EINTR, unix.EAGAIN:
+			if tries < 1000 {
+				runtime.Gosched()
+				continue
+			}
+		}
 		panic("ring: membarrier failed after registration: " + errno.Error())
 	}
 }

@@ -52,7 +52,9 @@ type slot[T any] struct {
 type Ring[T any] struct {
 	_ cpu.CacheLinePad
 	// claim is the next sequence to hand out. Producers own this line:
-	// every Publish does one atomic add here and nothing else.
+	// every multi-producer Publish does one atomic add here and nothing
+	// else; a single-producer ring's one producer stores its commit here
+	// (see single.go).
 	claim atomic.Uint64
 	// gate is a recent value of read (gate ≤ read always holds), kept on
 	// the producers' own line: a producer whose claim fits below
@@ -65,7 +67,9 @@ type Ring[T any] struct {
 	// per Drain that made progress.
 	read atomic.Uint64
 	_    cpu.CacheLinePad
-	// parked is 1 while the consumer sleeps in Wait. Every publish loads
+	// parked holds parkedBit while the consumer sleeps in Wait (and, in a
+	// single-producer ring, finishingBit once the consumer decides the
+	// final cursor after Close; see single.go). Every publish loads
 	// it, so it has a line of its own that is written only when the
 	// consumer parks or wakes, and stays shared in every producer's cache
 	// while data flows.
@@ -95,7 +99,7 @@ type Ring[T any] struct {
 	// ring (see single.go): its next sequence and a recent value of read
 	// (spGate ≤ read). On a line of their own, they let a publish read
 	// nothing another goroutine writes: its only access to a shared line
-	// is the commit CAS on claim. Plain fields: single-producer mode
+	// is the commit store on claim. Plain fields: single-producer mode
 	// promises publishes are ordered by happens-before, and a violation
 	// is a race the race detector reports.
 	spNext uint64
@@ -198,6 +202,11 @@ func (r *Ring[T]) Cap() int { return int(r.size) }
 func (r *Ring[T]) Len() int {
 	read := r.read.Load()
 	claim := r.claim.Load()
+	if f := r.spFinal.Load(); f != 0 {
+		// A finished single-producer ring: a publish that lost the race
+		// with Close moved claim past the final cursor but was not taken.
+		claim = min(claim, f-1)
+	}
 	if claim <= read {
 		return 0
 	}
@@ -654,11 +663,13 @@ func (r *Ring[T]) waitSpace(ctx context.Context, end uint64) error {
 	done := ctx.Done()
 	b := backoff{strategy: r.strategy}
 	for {
-		if r.hasSpace(end) {
-			return nil
-		}
+		// Closed first: a producer still waiting when Close runs fails,
+		// as Close promises, even if space frees up at the same time.
 		if r.closed.Load() {
 			return ErrClosed
+		}
+		if r.hasSpace(end) {
+			return nil
 		}
 		park, err := b.step(ctx, done)
 		if err != nil {

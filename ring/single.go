@@ -53,10 +53,10 @@ const (
 // one store instead of an atomic add and a store; on linux/amd64 that
 // store is a plain one, with no locked instruction (the consumer pays
 // for the ordering when it parks, see single.go). Every other guarantee
-// is unchanged. A concurrent publish is detected when it is caught in the
-// act (the claim cursor moved under the producer) and panics rather than
-// lose an item silently; without the race detector not every overlap is
-// caught.
+// is unchanged. Breaking the promise is a data race: the race detector
+// reports it, and with the locked commit (off linux/amd64, or under -race)
+// a publish that finds the claim cursor moved under it panics rather than
+// lose an item silently. The plain-store commit cannot detect it.
 func WithSingleProducer() Option {
 	return func(o *options) error {
 		o.singleProducer = true
