@@ -6,6 +6,8 @@ import (
 	"net"
 	"strconv"
 	"time"
+
+	"github.com/batchring/batchring/codec"
 )
 
 // Error kinds that Classify reports besides "http NNN" and "rpc CODE".
@@ -20,7 +22,7 @@ const (
 // an HTTP 200 instead of a 429. Classify counts it as throttling, so the
 // engine pauses for it as for a 429 (DefaultRetryAfter: the body carries no
 // Retry-After).
-const CodeRateLimited = -32005
+const CodeRateLimited = codec.CodeLimitExceeded
 
 // Outcome is how a failed call is counted.
 type Outcome struct {

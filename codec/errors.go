@@ -19,6 +19,10 @@ const (
 	CodeInvalidParams = -32602
 	// CodeInternalError: internal JSON-RPC error.
 	CodeInternalError = -32603
+	// CodeLimitExceeded is EIP-1474's "limit exceeded" (in the server
+	// error range), which hosted providers send inside an HTTP 200 when
+	// they throttle a client instead of answering 429.
+	CodeLimitExceeded = -32005
 	// CodeServerErrorMax is the upper end (inclusive) of the
 	// implementation-defined server error range -32099..-32000.
 	CodeServerErrorMax = -32000

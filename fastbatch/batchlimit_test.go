@@ -143,3 +143,59 @@ func TestBareErrorNamingOneCallIsNoProofAWriteWasUnsent(t *testing.T) {
 		})
 	}
 }
+
+// TestWholeBatchInternalErrorIsRetriedBeforeSplit: a single -32603 error
+// object for a whole batch is most likely a transient server fault, so the
+// batch is retried whole (no split, no learned limit). Only a refusal that
+// persists through MaxRetries is taken for a size limit in disguise and
+// split, so a server that answers -32603 to anything larger than it can
+// take still gets every call through.
+func TestWholeBatchInternalErrorIsRetriedBeforeSplit(t *testing.T) {
+	const internal = `{"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"internal error"}}`
+	for _, tc := range []struct {
+		name      string
+		refuse    func(reqs []wireReq, n int64) bool // n counts requests, from 1
+		wantSplit bool
+	}{
+		{"transient: the first two requests fail", func(reqs []wireReq, n int64) bool { return n <= 2 }, false},
+		{"persistent above 2 calls", func(reqs []wireReq, n int64) bool { return len(reqs) > 2 }, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newMemDoer()
+			var n atomic.Int64
+			d.handle = func(ctx context.Context, reqs []wireReq, resp *fasthttp.Response) error {
+				if tc.refuse(reqs, n.Add(1)) {
+					resp.SetBodyString(internal)
+					return nil
+				}
+				resp.SetBody(answerAll(reqs, nil))
+				return nil
+			}
+			c := startClient(t, Config{EagerFlush: Off, MaxWait: 5 * time.Millisecond, MaxRetries: 3,
+				RetryBackoff: time.Millisecond, MaxRetryBackoff: 2 * time.Millisecond}, d)
+			reqs := make([]Request, 8)
+			for i := range reqs {
+				reqs[i] = Request{Method: "query", Params: fmt.Appendf(nil, `{"n":%d}`, i)}
+			}
+			res, err := c.SubmitMany(context.Background(), reqs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, r := range res {
+				if want := string(echoResult("query", reqs[i].Params.([]byte))); r.Err != nil || string(r.Result) != want {
+					t.Fatalf("call %d: %s, %v", i, r.Result, r.Err)
+				}
+			}
+			st := c.Stats()
+			if split := st.Splits > 0; split != tc.wantSplit {
+				t.Fatalf("splits %d, want split = %v (retries %d)", st.Splits, tc.wantSplit, st.Retries)
+			}
+			if st.Retries == 0 {
+				t.Fatalf("no whole-batch retry before anything else: %+v", st)
+			}
+			if !tc.wantSplit && len(st.LearnedLimits) != 0 {
+				t.Fatalf("a transient fault taught a batch limit: %v", st.LearnedLimits)
+			}
+		})
+	}
+}

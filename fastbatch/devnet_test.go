@@ -566,3 +566,52 @@ func checkResults(t *testing.T, reqs []Request, res []Result) {
 		}
 	}
 }
+
+// TestRateLimitInBodyIsRetriedNotSplit: some providers refuse a request
+// they rate-limit with HTTP 200 and one -32005 error object for the whole
+// batch. That says nothing about the batch's size: splitting it would send
+// more requests to a server asking for fewer, and learning a limit from it
+// would shrink every later batch. The batch must be retried whole, after a
+// backoff, until the server lets it through.
+func TestRateLimitInBodyIsRetriedNotSplit(t *testing.T) {
+	srv, pool := startDevnet(t, devnet.Misbehaviour{RateLimitFraction: 1, RateLimitInBody: true, RetryAfter: -1})
+	c := startClient(t, Config{
+		Endpoint:        srv.URL() + "/v3",
+		MaxBatchSize:    16,
+		MaxWait:         5 * time.Millisecond,
+		EagerFlush:      Off,
+		RetryBackoff:    20 * time.Millisecond,
+		MaxRetryBackoff: 50 * time.Millisecond,
+		MaxRetries:      8,
+	}, pool)
+	recovered := make(chan struct{})
+	go func() {
+		defer close(recovered)
+		for srv.Stats().Injected[devnet.InjectedRateLimited] < 3 {
+			time.Sleep(100 * time.Microsecond)
+		}
+		_ = srv.SetMisbehaviour(devnet.Misbehaviour{})
+	}()
+	defer func() { <-recovered }()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	futs := make([]*Future, 16)
+	params := make([][]byte, len(futs))
+	for i := range futs {
+		params[i] = queryParams(fmt.Sprintf("acc://ratelimited%d.acme", i))
+		futs[i] = c.Go(ctx, "query", params[i])
+	}
+	for i, f := range futs {
+		res, err := f.Wait(ctx)
+		if e := checkAgainstExpected("query", params[i], res, err); e != nil {
+			t.Fatalf("call %d: %v", i, e)
+		}
+	}
+	st := c.Stats()
+	if st.Splits != 0 || len(st.LearnedLimits) != 0 {
+		t.Fatalf("a rate-limit refusal was taken for a size limit: %d splits, learned %v", st.Splits, st.LearnedLimits)
+	}
+	if st.Retries == 0 {
+		t.Fatalf("no retry: %+v", st)
+	}
+}

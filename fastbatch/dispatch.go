@@ -380,6 +380,26 @@ func (w *worker) send(sp span) {
 			w.deliver(cs, ans, nil)
 			return
 		}
+		var retryAfter time.Duration
+		if status != nil {
+			retryAfter = status.RetryAfter
+		}
+		switch {
+		case !isBatchLimit(rejected.Err, false) && isRateLimit(rejected.Err):
+			// Throttled, not too large: halves would be more requests to
+			// a server asking for fewer. Retry the batch whole, after
+			// Retry-After or the backoff.
+			w.failed(sp, rejected.Err, failure{retryable: true, retryAfter: retryAfter})
+			return
+		case rejected.Err.Code == codec.CodeInternalError && sp.attempts < w.s.set.maxRetries &&
+			!isBatchLimit(rejected.Err, false):
+			// A server fault for the whole batch is most likely
+			// transient: retry it whole. Only if it persists through
+			// MaxRetries is it treated as a size refusal in disguise
+			// (split below).
+			w.failed(sp, rejected.Err, failure{retryable: true, retryAfter: retryAfter})
+			return
+		}
 		w.rejected(sp, rejected.Err)
 		return
 	case unmatched != nil:
@@ -441,6 +461,18 @@ func isBatchLimit(e *codec.Error, resendable bool) bool {
 		return true
 	}
 	return resendable && e.Code == codec.CodeInvalidRequest
+}
+
+// isRateLimit reports whether a lone error answering a whole batch says the
+// client is being throttled (-32005 "limit exceeded", or a message saying
+// so) rather than that the batch is too large. Callers check isBatchLimit
+// first: "batch limit exceeded" is about size whatever its code.
+func isRateLimit(e *codec.Error) bool {
+	if e.Code == codec.CodeLimitExceeded {
+		return true
+	}
+	m := strings.ToLower(e.Message)
+	return strings.Contains(m, "rate limit") || strings.Contains(m, "too many requests")
 }
 
 // resendable reports whether every call may be sent again even if the

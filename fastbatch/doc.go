@@ -44,7 +44,11 @@
 //     refused fails with the server's own reason. An answer that may as
 //     well be one call's own error (a lone -32600 without batch-limit
 //     wording, a bare error object naming one call) splits only a batch
-//     whose calls are all safe to send twice.
+//     whose calls are all safe to send twice. A single error object that
+//     says the client is throttled (-32005 "limit exceeded", or rate-limit
+//     wording) is retried whole like a 429, never split; a single -32603
+//     internal error is retried whole like a 5xx and split only if it
+//     persists through MaxRetries.
 //   - Missing answers fail only their calls; duplicate answers are ignored;
 //     a malformed body fails only its batch's calls. An HTTP 400/500 whose
 //     body holds JSON-RPC error objects gives each call its *codec.Error.
