@@ -94,6 +94,28 @@ const appendOpts = encoder.SortMapKeys | encoder.CompactMarshaler
 // that has room, encoding a struct allocates about once inside sonic; maps
 // cost a few allocations more for sorting their keys.
 func AppendParams(dst []byte, v any) ([]byte, error) {
+	return appendParams(dst, v, nil)
+}
+
+// AppendParamsTo is AppendParams appending to *dst in place, for a caller
+// that keeps its buffer in memory it owns on the heap (a pooled struct's
+// field, say): sonic's encoder needs a *[]byte that escapes, and handing
+// it dst itself saves AppendParams a pooled holder per call. On error
+// *dst keeps its length.
+func AppendParamsTo(dst *[]byte, v any) error {
+	start := len(*dst)
+	out, err := appendParams(*dst, v, dst)
+	if err != nil {
+		*dst = (*dst)[:start]
+		return err
+	}
+	*dst = out
+	return nil
+}
+
+// appendParams is AppendParams; h, when not nil, is the holder sonic
+// encodes through (it must point to heap memory).
+func appendParams(dst []byte, v any, h *[]byte) ([]byte, error) {
 	start := len(dst)
 	switch p := v.(type) {
 	case nil:
@@ -111,12 +133,17 @@ func AppendParams(dst []byte, v any) ([]byte, error) {
 	}
 	// sonic takes a *[]byte that escapes; a pooled holder saves allocating
 	// a slice header per call.
-	h := bufHolders.Get().(*[]byte)
+	pooled := h == nil
+	if pooled {
+		h = bufHolders.Get().(*[]byte)
+	}
 	*h = dst
 	err := encoder.EncodeInto(h, v, appendOpts)
 	out := *h
-	*h = nil
-	bufHolders.Put(h)
+	if pooled {
+		*h = nil
+		bufHolders.Put(h)
+	}
 	if err != nil {
 		return dst, fmt.Errorf("%w: %v", ErrInvalidParams, err)
 	}

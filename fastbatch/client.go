@@ -454,14 +454,13 @@ func (c *Client) newCall(ctx context.Context, method string, params []byte, o ca
 // encodeCall is newCall with params encoded into the call's own buffer.
 func (c *Client) encodeCall(ctx context.Context, method string, params any, o callOptions) (*call, error) {
 	cl := c.newCall(ctx, method, nil, o)
-	p, err := codec.AppendParams(cl.pbuf[:0], params)
-	if err != nil {
+	cl.pbuf = cl.pbuf[:0]
+	if err := codec.AppendParamsTo(&cl.pbuf, params); err != nil {
 		putCall(cl)
 		return nil, fmt.Errorf("fastbatch: %s: encode params: %w", method, err)
 	}
-	cl.pbuf = p
-	if len(p) > 0 {
-		cl.params = p
+	if len(cl.pbuf) > 0 {
+		cl.params = cl.pbuf
 	}
 	return cl, nil
 }
