@@ -125,3 +125,33 @@ func TestGenericParamsAllocations(t *testing.T) {
 		t.Fatalf("AppendParams: %v allocs, want 0", allocs)
 	}
 }
+
+// Struct params with a plan append without allocating, by pointer and by
+// value (sonic allocated and churned its 128 KiB state stacks here).
+func TestStructParamsDoNotAllocate(t *testing.T) {
+	type inner struct {
+		QueryType string `json:"queryType"`
+	}
+	type query struct {
+		Scope string `json:"scope"`
+		Query inner  `json:"query"`
+		Page  *int   `json:"page,omitempty"`
+	}
+	p := &query{Scope: "acc://example.acme/tokens", Query: inner{QueryType: "default"}}
+	var byValue any = *p
+	buf := make([]byte, 0, 256)
+	for name, v := range map[string]any{"pointer": p, "value": byValue} {
+		if err := AppendParamsTo(&buf, v); err != nil {
+			t.Fatal(err)
+		}
+		allocs := testing.AllocsPerRun(100, func() {
+			buf = buf[:0]
+			if err := AppendParamsTo(&buf, v); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if allocs != 0 {
+			t.Fatalf("%s: %v allocs per encode, want 0", name, allocs)
+		}
+	}
+}

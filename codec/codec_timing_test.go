@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"testing"
+
+	"github.com/bytedance/sonic/encoder"
 )
 
 // Accumulate v3 "query" traffic: the params every request of the benchmark
@@ -155,6 +157,51 @@ func BenchmarkEncodeParams(b *testing.B) {
 		for b.Loop() {
 			var err error
 			if buf, err = AppendParams(buf[:0], params); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("impl=encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := json.Marshal(params); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+type benchQueryInner struct {
+	QueryType string `json:"queryType"`
+}
+
+type benchQuery struct {
+	Scope string          `json:"scope"`
+	Query benchQueryInner `json:"query"`
+}
+
+// BenchmarkEncodeStructParams is the same params as a struct pointer, the
+// other shape callers pass: the type's plan against sonic (what struct
+// params went through before) and encoding/json.
+func BenchmarkEncodeStructParams(b *testing.B) {
+	var params any = &benchQuery{Scope: "acc://example.acme/tokens", Query: benchQueryInner{QueryType: "default"}}
+	b.Run("impl=codec-append", func(b *testing.B) {
+		buf := make([]byte, 0, 256)
+		b.ReportAllocs()
+		for b.Loop() {
+			buf = buf[:0]
+			if err := AppendParamsTo(&buf, params); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("impl=sonic-append", func(b *testing.B) {
+		buf := new([]byte)
+		*buf = make([]byte, 0, 256)
+		b.ReportAllocs()
+		for b.Loop() {
+			*buf = (*buf)[:0]
+			if err := encoder.EncodeInto(buf, params, appendOpts); err != nil {
 				b.Fatal(err)
 			}
 		}

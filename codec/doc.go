@@ -5,8 +5,9 @@
 //
 // # Encoding
 //
-// EncodeParams encodes params once, with sorted map keys (generic maps
-// directly, everything else with sonic), so equal params give equal bytes
+// EncodeParams encodes params once, with sorted map keys (generic maps and
+// plain structs directly, from a per-type plan for structs, everything else
+// with sonic), so equal params give equal bytes
 // (the batching client deduplicates on them); AppendParams does the same
 // into a caller's buffer;
 // pre-encoded []byte and json.RawMessage are validated and passed through.

@@ -32,8 +32,11 @@ var paramsAPI = sonic.Config{
 //     numbers, bools, nil and such maps and slices are encoded directly,
 //     keys sorted, byte-for-byte as encoding/json would (HTML escaping off),
 //     allocating only the result;
-//   - anything else (structs, other types inside a map) is encoded with
-//     sonic, map keys sorted.
+//   - structs and pointers to structs (also inside those maps and slices)
+//     of plain fields are encoded from a per-type plan, byte-for-byte as
+//     encoding/json would (HTML escaping off), allocating only the result;
+//   - anything else (json.Marshaler implementations, embedded fields,
+//     []byte, other map types, ...) is encoded with sonic, map keys sorted.
 //
 // Either way equal values give equal bytes, which dedup relies on.
 //
@@ -71,6 +74,19 @@ func EncodeParams(v any) ([]byte, error) {
 		}
 		return checkParams(b, false)
 	default:
+		sp := scratchBufs.Get().(*[]byte)
+		out, ok := appendReflect((*sp)[:0], v, 0)
+		var enc []byte
+		if ok {
+			enc = slices.Clone(out)
+		}
+		if cap(out) <= maxScratchBuf {
+			*sp = out[:0]
+			scratchBufs.Put(sp)
+		}
+		if ok {
+			return checkParams(enc, false)
+		}
 		b, err := paramsAPI.Marshal(v)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrInvalidParams, err)
@@ -91,8 +107,8 @@ const appendOpts = encoder.SortMapKeys | encoder.CompactMarshaler
 // JSON object or array accepted, invalid UTF-8 in strings replaced by
 // U+FFFD). nil and JSON null append nothing. On error dst is returned
 // unchanged (its length; bytes past it may have been written). With a dst
-// that has room, encoding a struct allocates about once inside sonic; maps
-// cost a few allocations more for sorting their keys.
+// that has room, generic maps and plain structs append without allocating;
+// what goes to sonic allocates about once there.
 func AppendParams(dst []byte, v any) ([]byte, error) {
 	return appendParams(dst, v, nil)
 }
@@ -130,6 +146,10 @@ func appendParams(dst []byte, v any, h *[]byte) ([]byte, error) {
 		}
 		// Not generic all the way down: sonic appends over what the generic
 		// path wrote past len(dst).
+	default:
+		if out, ok := appendReflect(dst, v, 0); ok {
+			return checkGeneric(dst, out)
+		}
 	}
 	// sonic takes a *[]byte that escapes; a pooled holder saves allocating
 	// a slice header per call.

@@ -94,7 +94,8 @@ func appendGeneric(dst []byte, v any, depth int) ([]byte, bool) {
 		}
 		return append(dst, ']'), true
 	}
-	return dst, false
+	// A struct (or pointer to one) inside: its type's plan, if it has one.
+	return appendReflect(dst, v, depth)
 }
 
 // sortedKeys returns m's keys sorted, in scratch when they fit.

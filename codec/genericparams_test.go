@@ -151,7 +151,15 @@ func FuzzGenericParams(f *testing.F) {
 		if math.IsNaN(fl) || math.IsInf(fl, 0) {
 			return // refused by both; covered by TestGenericParamsFallBackToSonic
 		}
-		v := map[string]any{k: s, "f": fl, "f32": float32(math.Mod(fl, math.MaxFloat32)), "n": n, "list": []any{s, k, map[string]string{s: k}}}
+		type fuzzStruct struct {
+			S   string   `json:"s,omitempty"`
+			F   float64  `json:"f"`
+			N   *int64   `json:"n,omitempty"`
+			L   []string `json:"l"`
+			Any any      `json:"any"`
+		}
+		st := &fuzzStruct{S: s, F: fl, N: &n, L: []string{k, s}, Any: map[string]any{k: s}}
+		v := map[string]any{k: s, "f": fl, "f32": float32(math.Mod(fl, math.MaxFloat32)), "n": n, "list": []any{s, k, map[string]string{s: k}}, "struct": st}
 		want := stdEncode(t, v)
 		got, err := EncodeParams(v)
 		if err != nil || !bytes.Equal(got, want) {
