@@ -1,8 +1,10 @@
 package codec
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -197,5 +199,35 @@ func TestAppendBatch(t *testing.T) {
 	buf = AppendBatchEnd(buf)
 	if string(buf) != `[{"jsonrpc":"2.0","id":9,"method":"x"}]` {
 		t.Fatalf("reused buffer: %s", buf)
+	}
+}
+
+// AppendString gives encoding/json's bytes (HTML escaping off) for strings
+// long enough to take the eight-bytes-at-a-time path, with every kind of
+// byte that must be escaped or replaced at every offset.
+func TestAppendStringMatchesEncodingJSON(t *testing.T) {
+	specials := []string{`"`, `\`, "\x00", "\x1f", "\n", "\x7f", "\x80", "\xff", "é", "😀", "\u2028", "\xe2\x80", " "}
+	r := rand.New(rand.NewPCG(5, 6))
+	for n := 0; n < 40; n++ {
+		for trial := 0; trial < 200; trial++ {
+			b := make([]byte, 0, n+8)
+			for len(b) < n {
+				if r.IntN(6) == 0 {
+					b = append(b, specials[r.IntN(len(specials))]...)
+				} else {
+					b = append(b, byte('!'+r.IntN(94)))
+				}
+			}
+			s := string(b)
+			var want bytes.Buffer
+			enc := json.NewEncoder(&want)
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(s); err != nil {
+				t.Fatal(err)
+			}
+			if got := AppendString(nil, s); !bytes.Equal(got, bytes.TrimSuffix(want.Bytes(), []byte("\n"))) {
+				t.Fatalf("%q:\n got %s\nwant %s", s, got, want.Bytes())
+			}
+		}
 	}
 }
