@@ -222,6 +222,14 @@ func (a *assembler) run() {
 			b := a.build(now)
 			a.inflight.Add(1)
 			a.c.batches <- b
+			if s := &a.c.set; s.eager && !flushing && a.staged < a.limit() {
+				// Another slot is free, but what is staged is only the
+				// tail that arrived while this batch was built. The
+				// callers the dispatchers just answered are runnable:
+				// yield once so they publish before the next batch is
+				// cut, instead of sending a train of tiny batches.
+				runtime.Gosched()
+			}
 			a.fill()
 		}
 		slotFree := a.inflight.Load() < maxInflight
