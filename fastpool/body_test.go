@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/valyala/fasthttp"
@@ -157,4 +158,52 @@ func FuzzReadResponse(f *testing.F) {
 			t.Fatalf("bodies differ: %q vs fasthttp %q", ours.Body(), theirs.Body())
 		}
 	})
+}
+
+// A request bigger than the 4 KiB connection buffer (a batch of 40+ calls)
+// leaves in one write call, not a buffer's worth and then the rest; one
+// over maxWriteBuf still goes out whole, in pieces.
+func TestLargeRequestIsOneWrite(t *testing.T) {
+	var got atomic.Int64
+	srv := startFast(t, func(ctx *fasthttp.RequestCtx) {
+		got.Store(int64(len(ctx.PostBody())))
+		ctx.SetBodyString("ok")
+	})
+	defer srv.Stop()
+	p := newPool(t, Config{})
+	url := "http://" + srv.Addr + "/v3"
+	for _, tc := range []struct {
+		size       int
+		wantWrites func(int) bool
+	}{
+		{100, func(n int) bool { return n == 1 }},
+		{20 << 10, func(n int) bool { return n == 1 }},
+		{100 << 10, func(n int) bool { return n == 1 }},
+		{maxWriteBuf + 1, func(n int) bool { return n >= 2 }},
+	} {
+		body := bytes.Repeat([]byte("x"), tc.size)
+		before := connWrites(p)
+		if status, _, err := doPost(context.Background(), p, url, body); err != nil || status != 200 {
+			t.Fatalf("%d-byte body: status %d, %v", tc.size, status, err)
+		}
+		if got.Load() != int64(tc.size) {
+			t.Fatalf("server got %d bytes, sent %d", got.Load(), tc.size)
+		}
+		if n := connWrites(p) - before; !tc.wantWrites(n) {
+			t.Fatalf("%d-byte body took %d write calls", tc.size, n)
+		}
+	}
+}
+
+// connWrites sums the write calls of every open connection of p.
+func connWrites(p *Pool) int {
+	n := 0
+	for _, h := range *p.hosts.Load() {
+		h.mu.Lock()
+		for c := range h.conns {
+			n += c.writes
+		}
+		h.mu.Unlock()
+	}
+	return n
 }

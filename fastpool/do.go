@@ -371,6 +371,7 @@ func (p *Pool) roundTrip(ctx context.Context, h *host, s *hostShard, req *fastht
 		return time.Time{}, &attemptError{stage: "write", reused: reused, err: ErrPoolClosed}
 	}
 
+	c.fitWriteBuf(len(req.Body()))
 	err = req.Write(c.bw)
 	if err == nil {
 		err = c.bw.Flush()

@@ -39,7 +39,9 @@
 //     after gzip or zstd decoding; a compression bomb fails with
 //     ErrBodyTooLarge. The body buffer grows only as bytes arrive (at most
 //     64 KiB ahead of them, then 4x what arrived): a server claiming a huge
-//     Content-Length or chunk size and sending little costs little.
+//     Content-Length or chunk size and sending little costs little. A
+//     connection's write buffer starts at 4 KiB and grows to the largest
+//     request it carried (up to 256 KiB), so a batch leaves in one write.
 //   - Responses are decompressed (gzip, zstd) with Content-Encoding removed.
 //   - Health: Start runs a monitor that probes each host, closes expired idle
 //     connections and drops hosts unused for MaxIdleTime. Close stops it,
