@@ -56,45 +56,35 @@ func EncodeParams(v any) ([]byte, error) {
 	case []byte:
 		raw = p
 	case map[string]any, []any, map[string]string:
-		sp := scratchBufs.Get().(*[]byte)
-		out, ok := appendGeneric((*sp)[:0], v, 0)
-		var enc []byte
-		if ok {
-			enc = slices.Clone(out)
-		}
-		if cap(out) <= maxScratchBuf {
-			*sp = out[:0]
-			scratchBufs.Put(sp)
-		}
-		if ok {
-			return checkParams(enc, false)
-		}
-		b, err := paramsAPI.Marshal(v)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrInvalidParams, err)
-		}
-		return checkParams(b, false)
+		return encodeDirect(v, appendGeneric)
 	default:
-		sp := scratchBufs.Get().(*[]byte)
-		out, ok := appendReflect((*sp)[:0], v, 0)
-		var enc []byte
-		if ok {
-			enc = slices.Clone(out)
-		}
-		if cap(out) <= maxScratchBuf {
-			*sp = out[:0]
-			scratchBufs.Put(sp)
-		}
-		if ok {
-			return checkParams(enc, false)
-		}
-		b, err := paramsAPI.Marshal(v)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrInvalidParams, err)
-		}
-		return checkParams(b, false)
+		return encodeDirect(v, appendReflect)
 	}
 	return checkParams(raw, true)
+}
+
+// encodeDirect is EncodeParams for values an append-style encoder of this
+// package may handle (the generic path or a struct plan): it encodes into
+// pooled scratch and returns a copy, or falls back to sonic for the whole
+// value when enc refuses it.
+func encodeDirect(v any, enc func(dst []byte, v any, depth int) ([]byte, bool)) ([]byte, error) {
+	sp := scratchBufs.Get().(*[]byte)
+	out, ok := enc((*sp)[:0], v, 0)
+	var b []byte
+	if ok {
+		b = slices.Clone(out)
+	}
+	if cap(out) <= maxScratchBuf {
+		*sp = out[:0]
+		scratchBufs.Put(sp)
+	}
+	if !ok {
+		var err error
+		if b, err = paramsAPI.Marshal(v); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalidParams, err)
+		}
+	}
+	return checkParams(b, false)
 }
 
 // appendOpts are paramsAPI's options for sonic's append-style encoder,
