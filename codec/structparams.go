@@ -25,8 +25,9 @@ import (
 // (fields in declaration order, omitempty honoured, same number and string
 // formats; a differential test holds it to that). A type with anything a
 // plan does not reproduce exactly — embedded fields, json.Marshaler or
-// encoding.TextMarshaler implementations, ",string" or ",omitzero" options,
-// []byte (base64), maps other than map[string]any and map[string]string,
+// encoding.TextMarshaler implementations, json.Number, ",string" or
+// ",omitzero" options, []byte (base64), maps other than map[string]any and
+// map[string]string,
 // channels, funcs, complex numbers — is left to sonic, whole.
 
 // encFn appends v; ok=false means the value (or something inside it) is
@@ -42,6 +43,9 @@ var (
 	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
 	genericMapType    = reflect.TypeFor[map[string]any]()
 	stringMapType     = reflect.TypeFor[map[string]string]()
+	// jsonNumberType is a string that encoding/json writes as a number
+	// literal (and validates), not as a string.
+	jsonNumberType = reflect.TypeFor[json.Number]()
 )
 
 // appendReflect appends v with its type's plan and reports whether it
@@ -98,6 +102,9 @@ type planBuilder struct {
 }
 
 func (b *planBuilder) encoder(t reflect.Type) encFn {
+	if t == jsonNumberType {
+		return nil
+	}
 	if t.Implements(jsonMarshalerType) || t.Implements(textMarshalerType) ||
 		(t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface &&
 			(reflect.PointerTo(t).Implements(jsonMarshalerType) || reflect.PointerTo(t).Implements(textMarshalerType))) {

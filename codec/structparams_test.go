@@ -181,6 +181,9 @@ func TestStructParamsFallBackToSonic(t *testing.T) {
 	type withTime struct {
 		T time.Time `json:"t"`
 	}
+	type withNumber struct {
+		N json.Number `json:"n"`
+	}
 	type withOtherMap struct {
 		M map[string]int `json:"m"`
 	}
@@ -203,6 +206,7 @@ func TestStructParamsFallBackToSonic(t *testing.T) {
 		withBytes{B: []byte("hi")},
 		withTime{T: time.Unix(1700000000, 0).UTC()},
 		withOtherMap{M: map[string]int{"b": 2, "a": 1}},
+		&withNumber{N: "12.50"},
 		withDup,
 	} {
 		t.Run(fmt.Sprintf("%T", v), func(t *testing.T) {
