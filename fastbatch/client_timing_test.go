@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -123,5 +125,70 @@ func BenchmarkClientOverhead(b *testing.B) {
 			st := c.Stats()
 			b.ReportMetric(float64(st.BatchSizeP50), "calls/batch")
 		})
+	}
+}
+
+// BenchmarkLatencyUnderCPULoad is call latency while other goroutines keep
+// every P busy (an indexer decoding blocks beside its calls, say): 2 spinning
+// goroutines per P and 4 callers per P submitting through the instant
+// transport. A call crosses three goroutines (caller, assembler,
+// dispatcher), and each hand-off may wait for the scheduler to preempt a
+// spinner (10 ms slices), so this measures how the pipeline's hand-offs and
+// yields fare against the scheduler, not the client's CPU cost. Reports
+// p50/p99/max of the calls (ns).
+func BenchmarkLatencyUnderCPULoad(b *testing.B) {
+	c, err := New(Config{Endpoint: testEndpoint}, &instantDoer{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer c.Stop(context.Background())
+	procs := runtime.GOMAXPROCS(0)
+	var stop atomic.Bool
+	var spinners sync.WaitGroup
+	for range 2 * procs {
+		spinners.Go(func() {
+			x := 0
+			for !stop.Load() {
+				for j := range 1000 {
+					x += j
+				}
+			}
+			_ = x
+		})
+	}
+	defer func() { stop.Store(true); spinners.Wait() }()
+	var (
+		mu   sync.Mutex
+		lats []time.Duration
+		next atomic.Int64
+	)
+	params := []byte(`{"scope":"acc://load.acme/tokens"}`)
+	b.ResetTimer()
+	var callers sync.WaitGroup
+	for range 4 * procs {
+		callers.Go(func() {
+			mine := make([]time.Duration, 0, 64)
+			for next.Add(1) <= int64(b.N) {
+				start := time.Now()
+				if _, err := c.Submit(context.Background(), "query", params); err != nil {
+					panic(fmt.Sprint("submit: ", err))
+				}
+				mine = append(mine, time.Since(start))
+			}
+			mu.Lock()
+			lats = append(lats, mine...)
+			mu.Unlock()
+		})
+	}
+	callers.Wait()
+	b.StopTimer()
+	slices.Sort(lats)
+	if len(lats) > 0 {
+		b.ReportMetric(float64(lats[len(lats)/2]), "p50-ns")
+		b.ReportMetric(float64(lats[len(lats)*99/100]), "p99-ns")
+		b.ReportMetric(float64(lats[len(lats)-1]), "max-ns")
 	}
 }
