@@ -74,13 +74,16 @@ func appendReflect(dst []byte, v any, depth int) ([]byte, bool) {
 // []any already have the generic path).
 func planFor(t reflect.Type) encFn {
 	base := t
-	for base.Kind() == reflect.Pointer || base.Kind() == reflect.Slice || base.Kind() == reflect.Array {
+	for depth := 0; base.Kind() == reflect.Pointer || base.Kind() == reflect.Slice || base.Kind() == reflect.Array; depth++ {
+		if depth == maxGenericDepth {
+			return nil // deeper than any value the plans encode, or `type S []S`
+		}
 		base = base.Elem()
 	}
 	if base.Kind() != reflect.Struct {
 		return nil
 	}
-	b := planBuilder{building: map[reflect.Type]*structPlan{}}
+	b := planBuilder{building: map[reflect.Type]*structPlan{}, visiting: map[reflect.Type]bool{}}
 	return b.encoder(t)
 }
 
@@ -99,6 +102,10 @@ type fieldPlan struct {
 
 type planBuilder struct {
 	building map[reflect.Type]*structPlan
+	// visiting holds the pointer, slice and array types on the path being
+	// built: one that holds itself other than through a struct (`type S
+	// []S`, `type P *P`) would recurse forever, so it gets no plan.
+	visiting map[reflect.Type]bool
 }
 
 func (b *planBuilder) encoder(t reflect.Type) encFn {
@@ -109,6 +116,13 @@ func (b *planBuilder) encoder(t reflect.Type) encFn {
 		(t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface &&
 			(reflect.PointerTo(t).Implements(jsonMarshalerType) || reflect.PointerTo(t).Implements(textMarshalerType))) {
 		return nil
+	}
+	if k := t.Kind(); k == reflect.Pointer || k == reflect.Slice || k == reflect.Array {
+		if b.visiting[t] {
+			return nil
+		}
+		b.visiting[t] = true
+		defer delete(b.visiting, t)
 	}
 	switch t.Kind() {
 	case reflect.Bool:

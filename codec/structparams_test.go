@@ -246,3 +246,49 @@ func TestStructParamsNilPointer(t *testing.T) {
 		t.Fatalf("got %q, %v; want no params", got, err)
 	}
 }
+
+type selfSlice []selfSlice
+
+type selfPtr *selfPtr
+
+type selfPtrSlice []*selfPtrSlice
+
+type selfArray [2]*selfArray
+
+// Types that hold themselves other than through a struct get no plan (the
+// plan builder used to recurse forever on them) and go to sonic, alone, in
+// a field, inside any and inside a map.
+func TestStructParamsSelfReferentialTypes(t *testing.T) {
+	type withSlice struct {
+		X selfSlice `json:"x"`
+	}
+	type withPtr struct {
+		X selfPtr `json:"x"`
+	}
+	type withAny struct {
+		A any `json:"a"`
+	}
+	for _, v := range []any{
+		selfSlice{selfSlice{}, nil},
+		selfPtrSlice{nil, &selfPtrSlice{}},
+		selfArray{},
+		withSlice{X: selfSlice{selfSlice{}}},
+		&withPtr{},
+		withAny{A: selfSlice{}},
+		map[string]any{"a": selfSlice{nil}},
+	} {
+		t.Run(fmt.Sprintf("%T", v), func(t *testing.T) {
+			if _, ok := appendReflect(nil, v, 0); ok {
+				t.Fatalf("plan took %T", v)
+			}
+			want, err := paramsAPI.Marshal(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := EncodeParams(v)
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("EncodeParams: %s, %v; sonic gives %s", got, err, want)
+			}
+		})
+	}
+}
