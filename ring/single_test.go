@@ -1,8 +1,10 @@
 package ring
 
 import (
+	"context"
 	"errors"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -48,12 +50,25 @@ func TestSingleProducerCloseRace(t *testing.T) {
 		rounds = 300
 	}
 	commitModes(t, func(t *testing.T) {
-		ctx := testCtx(t)
 		rng := rand.New(rand.NewPCG(1, 2))
 		flowing := 0 // rounds closed after items went through (not at once)
 		for round := range rounds {
+			// Each round gets its own deadline: on a loaded machine a
+			// SpinWait round on a 1-slot ring can take seconds, and one
+			// deadline for all rounds failed a run that was only slow.
+			ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 			r := mustNew[uint64](t, 1<<rng.IntN(7), WithSingleProducer(), WithWaitStrategy(strategies[round%len(strategies)]))
 			published := make(chan uint64, 1)
+			// fail ends the round from the consumer's side: it stops the
+			// producer and waits for it first, so the producer cannot
+			// report into a test that has already returned.
+			fail := func(format string, args ...any) {
+				t.Helper()
+				r.Close()
+				<-published
+				cancel()
+				t.Fatalf(format, args...)
+			}
 			go func() {
 				var n uint64
 				batch := make([]uint64, 0, r.Cap())
@@ -108,7 +123,7 @@ func TestSingleProducerCloseRace(t *testing.T) {
 				buf = r.Drain(buf[:0])
 				for _, v := range buf {
 					if v != got {
-						t.Fatalf("round %d: drained item %d, want %d (lost, duplicated or reordered)", round, v, got)
+						fail("round %d: drained item %d, want %d (lost, duplicated or reordered)", round, v, got)
 					}
 					got++
 				}
@@ -117,9 +132,10 @@ func TestSingleProducerCloseRace(t *testing.T) {
 				}
 			}
 			if !errors.Is(err, ErrClosed) {
-				t.Fatalf("round %d: Wait: %v", round, err)
+				fail("round %d: Wait: %v", round, err)
 			}
 			n := <-published
+			cancel()
 			if got != n {
 				t.Fatalf("round %d: drained %d items, the producer got nil for %d", round, got, n)
 			}
@@ -173,6 +189,10 @@ func TestSingleProducerParkRace(t *testing.T) {
 						t.Errorf("item %d published but not drained within a second: a lost wake-up", i)
 						return
 					}
+					// Let the consumer run where it shares this P
+					// (GOMAXPROCS=1): otherwise every hand-off waits for
+					// preemption.
+					runtime.Gosched()
 				}
 				for range rng.IntN(3000) {
 					spinSink.Add(1)
