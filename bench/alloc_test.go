@@ -53,10 +53,22 @@ func TestEngineRecordAllocs(t *testing.T) {
 	r := &run{cfg: Config{Classify: Classify}.withDefaults(), load: load, caller: noop, maxUS: time.Minute.Microseconds()}
 	rec := newRecorder(load, r.maxUS)
 	op := &load.ops[0]
+	var ct callTimeout
+	defer ct.stop()
+	now := time.Now()
 	allocs := testing.AllocsPerRun(1000, func() {
-		r.finish(rec, op, 123*time.Microsecond, r.call(context.Background(), op), true)
+		r.finish(rec, op, 123*time.Microsecond, r.call(context.Background(), &ct, now, op), true)
 	})
 	if allocs != 0 {
 		t.Fatalf("%.2f allocs per recorded call, want 0", allocs)
+	}
+	// With a timeout, a worker's calls share one context while most of its
+	// deadline is left: no allocation per call either.
+	r.cfg.Timeout = 10 * time.Second
+	allocs = testing.AllocsPerRun(1000, func() {
+		r.finish(rec, op, 123*time.Microsecond, r.call(context.Background(), &ct, now, op), true)
+	})
+	if allocs != 0 {
+		t.Fatalf("%.2f allocs per recorded call with a timeout, want 0", allocs)
 	}
 }

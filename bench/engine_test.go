@@ -451,3 +451,51 @@ func TestTimelineHasNoSliversAfterAStall(t *testing.T) {
 		t.Fatalf("timeline holds %d calls, result %d", calls, res.Calls)
 	}
 }
+
+// Each call runs under a deadline Timeout after its start to within 1 %:
+// a worker's context is reused while that holds, replaced once it does not
+// (the old one cancelled) or once it has ended.
+func TestCallTimeoutDeadlines(t *testing.T) {
+	const timeout = time.Second
+	var deadlines []time.Time
+	var ctxs []context.Context
+	caller := CallerFunc(func(ctx context.Context, _ *Op) error {
+		dl, ok := ctx.Deadline()
+		if !ok {
+			t.Fatal("call without a deadline")
+		}
+		deadlines = append(deadlines, dl)
+		ctxs = append(ctxs, ctx)
+		return nil
+	})
+	r := &run{cfg: Config{Timeout: timeout}, caller: caller}
+	var ct callTimeout
+	defer ct.stop()
+	start := time.Now()
+	op := &Op{}
+	for _, at := range []time.Duration{0, 5 * time.Millisecond, 9 * time.Millisecond, 11 * time.Millisecond, 12 * time.Millisecond} {
+		if err := r.call(context.Background(), &ct, start.Add(at), op); err != nil {
+			t.Fatal(err)
+		}
+		dl := deadlines[len(deadlines)-1]
+		if left := dl.Sub(start.Add(at)); left > timeout || left < timeout-timeout/timeoutSlack {
+			t.Fatalf("call at +%v: %v of its timeout left, want within 1 %% of %v", at, left, timeout)
+		}
+	}
+	// +0, +5 ms and +9 ms share the first context; +11 ms is past the
+	// slack and gets a new one; +12 ms shares that.
+	if ctxs[0] != ctxs[1] || ctxs[1] != ctxs[2] || ctxs[2] == ctxs[3] || ctxs[3] != ctxs[4] {
+		t.Fatal("contexts not shared and replaced as the slack says")
+	}
+	if ctxs[0].Err() == nil {
+		t.Fatal("the replaced context was not cancelled")
+	}
+	// A context that ended is never handed out again.
+	ct.cancel()
+	if err := r.call(context.Background(), &ct, start.Add(13*time.Millisecond), op); err != nil {
+		t.Fatal(err)
+	}
+	if ctxs[5] == ctxs[4] || ctxs[5].Err() != nil {
+		t.Fatal("an ended context was reused")
+	}
+}
