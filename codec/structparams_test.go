@@ -210,17 +210,7 @@ func TestStructParamsFallBackToSonic(t *testing.T) {
 		withDup,
 	} {
 		t.Run(fmt.Sprintf("%T", v), func(t *testing.T) {
-			if _, ok := appendReflect(nil, v, 0); ok {
-				t.Fatalf("plan took %T, which it does not reproduce", v)
-			}
-			want, err := paramsAPI.Marshal(v)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := EncodeParams(v)
-			if err != nil || !bytes.Equal(got, want) {
-				t.Fatalf("EncodeParams: %s, %v; sonic gives %s", got, err, want)
-			}
+			got, want := checkGoesToSonic(t, v)
 			if std := stdEncode(t, v); !bytes.Equal(want, std) && !json.Valid(got) {
 				t.Fatalf("invalid JSON %s", got)
 			}
@@ -277,18 +267,24 @@ func TestStructParamsSelfReferentialTypes(t *testing.T) {
 		withAny{A: selfSlice{}},
 		map[string]any{"a": selfSlice{nil}},
 	} {
-		t.Run(fmt.Sprintf("%T", v), func(t *testing.T) {
-			if _, ok := appendReflect(nil, v, 0); ok {
-				t.Fatalf("plan took %T", v)
-			}
-			want, err := paramsAPI.Marshal(v)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := EncodeParams(v)
-			if err != nil || !bytes.Equal(got, want) {
-				t.Fatalf("EncodeParams: %s, %v; sonic gives %s", got, err, want)
-			}
-		})
+		t.Run(fmt.Sprintf("%T", v), func(t *testing.T) { checkGoesToSonic(t, v) })
 	}
+}
+
+// checkGoesToSonic asserts that v gets no plan and that EncodeParams gives
+// sonic's bytes for it; it returns both.
+func checkGoesToSonic(t *testing.T, v any) (got, want []byte) {
+	t.Helper()
+	if _, ok := appendReflect(nil, v, 0); ok {
+		t.Fatalf("plan took %T, which it does not reproduce", v)
+	}
+	want, err := paramsAPI.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = EncodeParams(v)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("EncodeParams: %s, %v; sonic gives %s", got, err, want)
+	}
+	return got, want
 }
