@@ -298,15 +298,12 @@ func AppendString(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		// Eight bytes at a time over plain ASCII (scopes, hashes, method
-		// names): m flags bytes that are '"', '\\', < 0x20 or ≥ 0x80; the
-		// lowest flag is exact (see scanner.str).
+		// names): m flags the bytes stringSpecials does and those ≥ 0x80
+		// (UTF-8, checked below); the lowest flag is exact.
 		for i+8 <= len(s) {
 			x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
 				uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-			q := x ^ (lsb * '"')
-			bs := x ^ (lsb * '\\')
-			m := (x | ((x - lsb*0x20) &^ x) | ((q - lsb) &^ q) | ((bs - lsb) &^ bs)) & msb
-			if m != 0 {
+			if m := stringSpecials(x) | x&msb; m != 0 {
 				i += bits.TrailingZeros64(m) >> 3
 				break
 			}

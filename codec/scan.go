@@ -151,6 +151,16 @@ const (
 	msb = 0x8080808080808080
 )
 
+// stringSpecials flags, in each byte's top bit, the bytes of x (eight
+// bytes of a string, little-endian) that end or interrupt a plain run:
+// '"', '\\' and control characters. Only the lowest flag is exact: borrows
+// run upward from a flagged byte.
+func stringSpecials(x uint64) uint64 {
+	q := x ^ (lsb * '"')
+	bs := x ^ (lsb * '\\')
+	return (((x - lsb*0x20) &^ x) | ((q - lsb) &^ q) | ((bs - lsb) &^ bs)) & msb
+}
+
 // str skips a string whose opening quote is at b[i-1]. Control characters
 // must be escaped and escapes must be valid; invalid UTF-8 is accepted (as
 // encoding/json does) because result bytes are handed on raw.
@@ -161,11 +171,7 @@ func (s *scanner) str(i int) int {
 		// Borrows only run upward from a flagged byte, so the lowest flag is
 		// exact and i can jump straight to it.
 		for i+8 <= len(b) {
-			x := binary.LittleEndian.Uint64(b[i:])
-			q := x ^ (lsb * '"')
-			bs := x ^ (lsb * '\\')
-			m := (((x - lsb*0x20) &^ x) | ((q - lsb) &^ q) | ((bs - lsb) &^ bs)) & msb
-			if m != 0 {
+			if m := stringSpecials(binary.LittleEndian.Uint64(b[i:])); m != 0 {
 				i += bits.TrailingZeros64(m) >> 3
 				break
 			}
