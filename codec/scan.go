@@ -19,6 +19,11 @@ type scanner struct {
 	b      []byte
 	errMsg string
 	errOff int
+	// mask is the special-byte map of the 64-byte block of b that ends at
+	// mend: bit k is set when b[mend-64+k] is '"', '\\' or a control
+	// character (mend == 0: no block mapped yet).
+	mask uint64
+	mend int
 }
 
 func (s *scanner) fail(i int, msg string) int {
@@ -33,7 +38,8 @@ func (s *scanner) fail(i int, msg string) int {
 func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
 
 func skipSpace(b []byte, i int) int {
-	for i < len(b) && isSpace(b[i]) {
+	// Most bodies have no whitespace: one compare settles the common case.
+	for i < len(b) && b[i] <= ' ' && isSpace(b[i]) {
 		i++
 	}
 	return i
@@ -164,24 +170,28 @@ func stringSpecials(x uint64) uint64 {
 // str skips a string whose opening quote is at b[i-1]. Control characters
 // must be escaped and escapes must be valid; invalid UTF-8 is accepted (as
 // encoding/json does) because result bytes are handed on raw.
+//
+// It jumps from special byte to special byte through the bit map of the
+// 64-byte block it is in, which is built once per block (with SIMD where
+// there is an assembly version) and kept for the next strings in that
+// block: a string costs a shift and a bit count, not a loop whose exit
+// depends on its length.
 func (s *scanner) str(i int) int {
 	b := s.b
 	for {
-		// Eight bytes at a time: m flags bytes that are '"', '\\' or < 0x20.
-		// Borrows only run upward from a flagged byte, so the lowest flag is
-		// exact and i can jump straight to it.
-		for i+8 <= len(b) {
-			if m := stringSpecials(binary.LittleEndian.Uint64(b[i:])); m != 0 {
-				i += bits.TrailingZeros64(m) >> 3
-				break
+		if uint(i-(s.mend-64)) >= 64 {
+			if i >= len(b) {
+				return s.fail(len(b), "unterminated string")
 			}
-			i += 8
+			s.loadMask(i)
 		}
-		if i >= len(b) {
-			return s.fail(i, "unterminated string")
+		m := s.mask >> uint(i-(s.mend-64))
+		if m == 0 {
+			i = s.mend // nothing special in the rest of the block
+			continue
 		}
-		c := b[i]
-		switch {
+		i += bits.TrailingZeros64(m)
+		switch c := b[i]; {
 		case c == '"':
 			return i + 1
 		case c == '\\':
@@ -204,12 +214,51 @@ func (s *scanner) str(i int) int {
 			default:
 				return s.fail(i, "invalid escape in string")
 			}
-		case c < 0x20:
+		default: // c < 0x20
 			return s.fail(i, "control character in string")
-		default:
-			i++
 		}
 	}
+}
+
+// loadMask maps the aligned 64-byte block of b holding b[i]. In a last,
+// partial block the bytes past the end of b are not flagged.
+func (s *scanner) loadMask(i int) {
+	b := s.b
+	base := i &^ 63
+	var m uint64
+	if base+64 <= len(b) {
+		m = specialMask64((*[64]byte)(b[base : base+64]))
+	} else {
+		for k, c := range b[base:] {
+			if c == '"' || c == '\\' || c < 0x20 {
+				m |= 1 << k
+			}
+		}
+	}
+	s.mask, s.mend = m, base+64
+}
+
+// specialMask64Go is the portable specialMask64: eight words, each mapped
+// by specialBits.
+func specialMask64Go(blk *[64]byte) uint64 {
+	var m uint64
+	for k := 0; k < 64; k += 8 {
+		m |= specialBits(binary.LittleEndian.Uint64(blk[k:])) << k
+	}
+	return m
+}
+
+// specialBits returns a byte with bit k set when byte k of x (little-endian)
+// is '"', '\\' or below 0x20. Unlike stringSpecials every flag is exact.
+func specialBits(x uint64) uint64 {
+	const low7 = 0x7f7f7f7f7f7f7f7f
+	q := x ^ (lsb * '"')
+	bs := x ^ (lsb * '\\')
+	ctl := x & (lsb * 0xe0)
+	// t's top bit is clear in each byte where q, bs or ctl is zero.
+	t := ((q&low7 + low7) | q) & ((bs&low7 + low7) | bs) & ((ctl&low7 + low7) | ctl)
+	f := ^t & msb
+	return ((f >> 7) * 0x0102040810204080) >> 56
 }
 
 func unhex(c byte) int {
