@@ -155,7 +155,9 @@ func (c *call) resolve(result []byte, err error) {
 		return
 	}
 	if err == nil {
-		c.result = append(make([]byte, 0, len(result)), result...)
+		r := make([]byte, len(result))
+		copy(r, result) // into a local: the compiler then skips zeroing r
+		c.result = r
 	}
 	c.err = err
 	c.done <- struct{}{}
@@ -203,7 +205,9 @@ func (f *Future) set(result []byte, err error) bool {
 		return false
 	}
 	if err == nil {
-		f.result = append(make([]byte, 0, len(result)), result...)
+		r := make([]byte, len(result))
+		copy(r, result)
+		f.result = r
 	}
 	f.err = err
 	close(f.done)
