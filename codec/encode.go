@@ -289,6 +289,16 @@ var safeASCII = func() (t [utf8.RuneSelf]bool) {
 	return t
 }()
 
+// stringSpecials flags, in each byte's top bit, the bytes of x (eight
+// bytes of a string, little-endian) that end or interrupt a plain run:
+// '"', '\\' and control characters. Only the lowest flag is exact: borrows
+// run upward from a flagged byte.
+func stringSpecials(x uint64) uint64 {
+	q := x ^ (lsb * '"')
+	bs := x ^ (lsb * '\\')
+	return (((x - lsb*0x20) &^ x) | ((q - lsb) &^ q) | ((bs - lsb) &^ bs)) & msb
+}
+
 // AppendString appends s as a quoted JSON string exactly as encoding/json
 // does with HTML escaping off: '"', '\\' and control characters are escaped,
 // invalid UTF-8 becomes U+FFFD, and U+2028/U+2029 are escaped so the output

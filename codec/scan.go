@@ -157,16 +157,6 @@ const (
 	msb = 0x8080808080808080
 )
 
-// stringSpecials flags, in each byte's top bit, the bytes of x (eight
-// bytes of a string, little-endian) that end or interrupt a plain run:
-// '"', '\\' and control characters. Only the lowest flag is exact: borrows
-// run upward from a flagged byte.
-func stringSpecials(x uint64) uint64 {
-	q := x ^ (lsb * '"')
-	bs := x ^ (lsb * '\\')
-	return (((x - lsb*0x20) &^ x) | ((q - lsb) &^ q) | ((bs - lsb) &^ bs)) & msb
-}
-
 // str skips a string whose opening quote is at b[i-1]. Control characters
 // must be escaped and escapes must be valid; invalid UTF-8 is accepted (as
 // encoding/json does) because result bytes are handed on raw.
@@ -225,17 +215,14 @@ func (s *scanner) str(i int) int {
 func (s *scanner) loadMask(i int) {
 	b := s.b
 	base := i &^ 63
-	var m uint64
 	if base+64 <= len(b) {
-		m = specialMask64((*[64]byte)(b[base : base+64]))
+		s.mask = specialMask64((*[64]byte)(b[base : base+64]))
 	} else {
-		for k, c := range b[base:] {
-			if c == '"' || c == '\\' || c < 0x20 {
-				m |= 1 << k
-			}
-		}
+		var blk [64]byte
+		n := copy(blk[:], b[base:])
+		s.mask = specialMask64(&blk) & (1<<n - 1) // the zero padding is not b
 	}
-	s.mask, s.mend = m, base+64
+	s.mend = base + 64
 }
 
 // specialMask64Go is the portable specialMask64: eight words, each mapped
@@ -249,7 +236,8 @@ func specialMask64Go(blk *[64]byte) uint64 {
 }
 
 // specialBits returns a byte with bit k set when byte k of x (little-endian)
-// is '"', '\\' or below 0x20. Unlike stringSpecials every flag is exact.
+// is '"', '\\' or below 0x20. Unlike AppendString's stringSpecials every
+// flag is exact.
 func specialBits(x uint64) uint64 {
 	const low7 = 0x7f7f7f7f7f7f7f7f
 	q := x ^ (lsb * '"')
