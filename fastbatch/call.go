@@ -155,12 +155,18 @@ func (c *call) resolve(result []byte, err error) {
 		return
 	}
 	if err == nil {
-		r := make([]byte, len(result))
-		copy(r, result) // into a local: the compiler then skips zeroing r
-		c.result = r
+		c.result = ownCopy(result)
 	}
 	c.err = err
 	c.done <- struct{}{}
+}
+
+// ownCopy returns a copy of result the caller owns. make+copy into a local
+// compiles to one allocation that is not zeroed first.
+func ownCopy(result []byte) []byte {
+	r := make([]byte, len(result))
+	copy(r, result)
+	return r
 }
 
 // wait blocks until the call resolves or ctx ends; it releases the call
@@ -205,9 +211,7 @@ func (f *Future) set(result []byte, err error) bool {
 		return false
 	}
 	if err == nil {
-		r := make([]byte, len(result))
-		copy(r, result)
-		f.result = r
+		f.result = ownCopy(result)
 	}
 	f.err = err
 	close(f.done)
