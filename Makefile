@@ -86,23 +86,29 @@ $(BENCHSTAT):
 # the slow drift of these shared VMs (the cost of moving a cache line between
 # the two vCPUs changes 4x from minute to minute, see BenchmarkLineTransfer)
 # lands on all of them alike instead of on whichever ran during a slow spell.
+# Each round's CPU split (busy, idle, and the hypervisor's steal) goes to
+# stderr and to $(1), so a slow round can be told from a slow change.
 define bench_rounds
+	: > $(1); \
 	for i in $$(seq $(COUNT)); do \
 	  echo "# round $$i of $(COUNT)" >&2; \
+	  s0=$$(head -1 /proc/stat 2>/dev/null || true); \
 	  $(GO) test -p 1 -run '^$$' -bench '$(BENCH)' -benchmem -benchtime $(BENCHTIME) -count 1 ./...; \
+	  s1=$$(head -1 /proc/stat 2>/dev/null || true); \
+	  if [ -n "$$s0" ]; then bash $(CURDIR)/bench/tools/cpustat.sh "round $$i" "$$s0" "$$s1" | tee -a $(1) >&2; fi; \
 	done
 endef
 
 ## bench: all benchmarks of the main module, $(COUNT) interleaved rounds, summarised by benchstat.
 bench: $(BENCHSTAT)
 	@mkdir -p $(OUT)
-	$(call bench_rounds) | tee $(OUT)/bench.txt
+	$(call bench_rounds,$(OUT)/bench.cpu.txt) | tee $(OUT)/bench.txt
 	$(BENCHSTAT) $(OUT)/bench.txt | tee $(OUT)/bench.benchstat.txt
 
 ## bench-peers: side-by-side benchmarks against peer libraries (separate module).
 bench-peers: $(BENCHSTAT)
 	@mkdir -p $(OUT)
-	cd bench/peers && $(call bench_rounds) | tee $(OUT)/bench-peers.txt
+	cd bench/peers && $(call bench_rounds,$(OUT)/bench-peers.cpu.txt) | tee $(OUT)/bench-peers.txt
 	$(BENCHSTAT) $(OUT)/bench-peers.txt | tee $(OUT)/bench-peers.benchstat.txt
 
 clean:
