@@ -39,6 +39,9 @@ test: fmt-check vet
 	@# (plain store + membarrier) with locked ones; run the ring once more
 	@# without it so the light protocol is tested too.
 	$(GO) test -count=1 ./ring
+	@# The allocation tests are built only without the race detector (it
+	@# allocates on its own); run them once more without it.
+	$(GO) test -count=1 -run 'Alloc' ./...
 	@$(MAKE) --no-print-directory fuzz-short
 	@$(MAKE) --no-print-directory peers-smoke
 
