@@ -37,6 +37,37 @@ func TestSubmitAllocatesOnlyTheCallersResult(t *testing.T) {
 	}
 }
 
+func TestSubmitAppendWithReusedBufferDoesNotAllocate(t *testing.T) {
+	c := startClient(t, Config{}, &instantDoer{})
+	var params any = []byte(`{"scope":"acc://alloc.acme/tokens"}`)
+	ctx := context.Background()
+	buf := make([]byte, 0, 1024)
+	submit := func() {
+		res, err := c.SubmitAppend(ctx, buf[:0], "query", params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf = res
+	}
+	for range 1000 { // warm the pools
+		submit()
+	}
+	if n := testing.AllocsPerRun(2000, submit); n != 0 {
+		t.Fatalf("%.2f allocations per SubmitAppend with a reused buffer, want 0", n)
+	}
+	discard := func() {
+		if err := c.Call(ctx, "query", params, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 1000 {
+		discard()
+	}
+	if n := testing.AllocsPerRun(2000, discard); n != 0 {
+		t.Fatalf("%.2f allocations per Call with a nil result, want 0", n)
+	}
+}
+
 // TestFutureAllocations documents Go's cost: the Future (with its channel)
 // and the result copy.
 func TestFutureAllocations(t *testing.T) {

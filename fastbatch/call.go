@@ -93,6 +93,11 @@ type call struct {
 	followers    *call // followers of this leader, linked by nextFollower
 	nextFollower *call
 
+	// dst, with appendResult set, is the caller's buffer the result is
+	// appended to instead of a fresh copy (SubmitAppend).
+	dst          []byte
+	appendResult bool
+
 	// outcome, written by resolve before done is signalled.
 	result []byte
 	err    error
@@ -123,6 +128,8 @@ func putCall(c *call) {
 	c.chainNext = nil
 	c.followers = nil
 	c.nextFollower = nil
+	c.dst = nil
+	c.appendResult = false
 	c.result = nil
 	c.err = nil
 	callPool.Put(c)
@@ -155,7 +162,13 @@ func (c *call) resolve(result []byte, err error) {
 		return
 	}
 	if err == nil {
-		c.result = ownCopy(result)
+		if c.appendResult {
+			// The waiter is still blocked (resolve won the CAS), so
+			// nothing else touches dst until it receives on done.
+			c.result = append(c.dst, result...)
+		} else {
+			c.result = ownCopy(result)
+		}
 	}
 	c.err = err
 	c.done <- struct{}{}

@@ -255,6 +255,23 @@ func (c *Client) Stop(ctx context.Context) error {
 // ErrTimeout (ctx deadline) or ctx's error; ErrStopped; ErrQueueFull; a
 // *NoResponseError; a *BatchError for a batch-level failure.
 func (c *Client) Submit(ctx context.Context, method string, params any, opts ...CallOption) ([]byte, error) {
+	return c.submit(ctx, nil, false, method, params, opts)
+}
+
+// SubmitAppend is Submit that appends the result to dst and returns the
+// extended slice, as the strconv.Append functions do, instead of
+// allocating a copy: a caller that reuses one buffer makes calls without
+// allocating. On failure it returns dst unchanged and the error. dst must
+// not be used by anyone else until SubmitAppend returns.
+func (c *Client) SubmitAppend(ctx context.Context, dst []byte, method string, params any, opts ...CallOption) ([]byte, error) {
+	res, err := c.submit(ctx, dst, true, method, params, opts)
+	if err != nil {
+		return dst, err
+	}
+	return res, nil
+}
+
+func (c *Client) submit(ctx context.Context, dst []byte, appendResult bool, method string, params any, opts []CallOption) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, ctxError(err)
 	}
@@ -264,6 +281,7 @@ func (c *Client) Submit(ctx context.Context, method string, params any, opts ...
 		if err != nil {
 			return nil, err
 		}
+		cl.dst, cl.appendResult = dst, appendResult
 		if err := c.enqueue(ctx, cl); err != nil {
 			putCall(cl)
 			return nil, err
@@ -276,14 +294,30 @@ func (c *Client) Submit(ctx context.Context, method string, params any, opts ...
 	}
 }
 
-// Call is Submit followed by decoding the result into result (with sonic;
-// result may be nil to discard it).
+// maxPooledResult is the largest result buffer Call keeps for reuse.
+const maxPooledResult = 64 << 10
+
+// resultBufs are Call's result buffers: the result is decoded out of one
+// and the buffer reused, so Call does not allocate a copy of every answer.
+// jsonAPI copies strings and raw messages out of its input (as
+// encoding/json does), so nothing decoded points into a reused buffer.
+var resultBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// Call is Submit followed by decoding the result into result (with sonic,
+// standard-library compatible; result may be nil to discard it). The
+// result bytes are decoded out of a reused buffer rather than a copy per
+// call, and nothing in result refers to them afterwards.
 func (c *Client) Call(ctx context.Context, method string, params, result any, opts ...CallOption) error {
-	res, err := c.Submit(ctx, method, params, opts...)
-	if err != nil {
-		return err
+	bp := resultBufs.Get().(*[]byte)
+	res, err := c.SubmitAppend(ctx, (*bp)[:0], method, params, opts...)
+	if err == nil {
+		err = unmarshalResult(res, result)
 	}
-	return unmarshalResult(res, result)
+	if cap(res) <= maxPooledResult {
+		*bp = res[:0]
+		resultBufs.Put(bp)
+	}
+	return err
 }
 
 // Go submits a call without waiting and returns its Future. ctx governs the

@@ -56,7 +56,10 @@
 //     its context ends fails the rest with ErrStopped; it returns only when
 //     every goroutine of the client is gone.
 //
-// Result bytes returned to a caller are its own copy.
+// Result bytes returned to a caller are its own copy. SubmitAppend appends
+// them to a buffer the caller passes instead, so a caller that reuses its
+// buffer makes calls without allocating; Call decodes out of reused
+// buffers the same way.
 //
 // # Example
 //

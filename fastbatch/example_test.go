@@ -1,6 +1,7 @@
 package fastbatch_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -53,6 +54,29 @@ func ExampleClient_Submit_notFound() {
 		fmt.Println(rpcErr.Code)
 	}
 	// Output: -33404
+}
+
+// SubmitAppend on a hot path: one buffer is reused for every answer, so
+// the calls allocate nothing for their results.
+func ExampleClient_SubmitAppend() {
+	node, _ := devnet.Start(devnet.Config{})
+	defer node.Close()
+	c, _ := fastbatch.New(fastbatch.Config{Endpoint: node.URL() + "/v3"}, nil)
+	_ = c.Start()
+	defer c.Stop(context.Background())
+
+	var buf []byte
+	for _, scope := range []string{"acc://alice.acme/tokens", "acc://bob.acme/tokens"} {
+		var err error
+		buf, err = c.SubmitAppend(context.Background(), buf[:0], "query", map[string]string{"scope": scope})
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(bytes.Contains(buf, []byte(scope))) // use buf before the next call reuses it
+	}
+	// Output:
+	// true
+	// true
 }
 
 // SubmitMany publishes many calls at once; results come back in order.
