@@ -3,6 +3,7 @@ package fastbatch
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -290,7 +291,8 @@ func TestPrivatePoolIsClosedByStop(t *testing.T) {
 // cancellations against a devnet that drops connections, answers 5xx and
 // 429, refuses batches over a limit, shuffles and leaves out answers. Every
 // call must end with exactly one outcome, and every success must be the
-// devnet's answer to that call's own params.
+// devnet's answer to that call's own params. The calls go through Go,
+// SubmitAppend (into one reused buffer per goroutine), Call and Submit.
 func TestStorm(t *testing.T) {
 	const goroutines = 64
 	calls := 100_000
@@ -326,6 +328,7 @@ func TestStorm(t *testing.T) {
 	for g := range goroutines {
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(g), 42))
+			var buf []byte // SubmitAppend's, reused by every such call
 			n := calls / goroutines
 			if g < calls%goroutines {
 				n++
@@ -360,9 +363,20 @@ func TestStorm(t *testing.T) {
 				}
 				var res []byte
 				var err error
-				if i%4 == 0 {
+				switch i % 4 {
+				case 0:
 					res, err = c.Go(ctx, method, p, WithPriority(rng.IntN(6))).Wait(context.Background())
-				} else {
+				case 1:
+					// One buffer per goroutine, reused at once even after
+					// a cancelled call: a late write into it would be a
+					// race (and a wrong answer) here.
+					buf, err = c.SubmitAppend(ctx, buf[:0], method, p, WithPriority(rng.IntN(6)))
+					res = buf
+				case 2:
+					var raw json.RawMessage
+					err = c.Call(ctx, method, p, &raw, WithPriority(rng.IntN(6)))
+					res = raw
+				default:
 					res, err = c.Submit(ctx, method, p, WithPriority(rng.IntN(6)))
 				}
 				cancel()
