@@ -306,7 +306,8 @@ var resultBufs = sync.Pool{New: func() any { return new([]byte) }}
 // Call is Submit followed by decoding the result into result (with sonic,
 // standard-library compatible; result may be nil to discard it). The
 // result bytes are decoded out of a reused buffer rather than a copy per
-// call, and nothing in result refers to them afterwards.
+// call, and nothing in result refers to them afterwards; so a result type's
+// own UnmarshalJSON must copy what it keeps, as encoding/json requires.
 func (c *Client) Call(ctx context.Context, method string, params, result any, opts ...CallOption) error {
 	bp := resultBufs.Get().(*[]byte)
 	res, err := c.SubmitAppend(ctx, (*bp)[:0], method, params, opts...)
