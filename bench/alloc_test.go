@@ -45,6 +45,35 @@ func TestSingleCallerAllocs(t *testing.T) {
 	}
 }
 
+// TestBatchCallerAllocs: a call of a workload op through the batch caller
+// allocates nothing in the steady state (params boxed once per op, the
+// answer into a pooled buffer).
+func TestBatchCallerAllocs(t *testing.T) {
+	s := startDevnet(t, devnet.Misbehaviour{})
+	c, err := NewBatchCaller(BatchConfig{URL: s.URL() + "/v3", Connections: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	load, err := NewWorkload([]Op{{Method: "query", Params: []byte(`{"scope":"acc://alloc.acme/tokens","query":{"queryType":"default"}}`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := &load.Ops()[0]
+	ctx := context.Background()
+	call := func() {
+		if err := c.Call(ctx, op); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 100 { // warm the pools and the connection
+		call()
+	}
+	if allocs := testing.AllocsPerRun(500, call); allocs != 0 {
+		t.Fatalf("%.2f allocs per batched call, want 0", allocs)
+	}
+}
+
 // TestEngineRecordAllocs pins the engine's own steady-state cost: a closed
 // loop over a no-op caller allocates nothing per call.
 func TestEngineRecordAllocs(t *testing.T) {

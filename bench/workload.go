@@ -40,6 +40,10 @@ type opMemo struct {
 	id      uint64
 	request atomic.Pointer[[]byte]
 	okBody  atomic.Pointer[[]byte]
+	// params is Params boxed once as a json.RawMessage (nil without
+	// params): boxing a slice into an interface allocates, and the batch
+	// caller hands params to fastbatch as an interface on every call.
+	params any
 }
 
 // Workload is a weighted mix of ops. It is immutable once built and safe for
@@ -97,6 +101,9 @@ func NewWorkload(ops []Op) (*Workload, error) {
 		}
 		op.methodIndex = idx
 		op.memo = &opMemo{id: uint64(i) + 1}
+		if op.Params != nil {
+			op.memo.params = json.RawMessage(op.Params)
+		}
 		bandSet[op.Priority] = true
 	}
 	if math.IsInf(total, 0) {
