@@ -68,6 +68,44 @@ func TestSubmitAppendWithReusedBufferDoesNotAllocate(t *testing.T) {
 	}
 }
 
+// TestCallSkipsTheResultCopy: Call decodes out of a pooled buffer, so it
+// allocates less than Submit followed by the same decode (the decoder's
+// own allocations — sonic copies its input, the decoded string — remain).
+func TestCallSkipsTheResultCopy(t *testing.T) {
+	c := startClient(t, Config{}, &instantDoer{})
+	var params any = []byte(`{"scope":"acc://alloc.acme/tokens"}`)
+	ctx := context.Background()
+	var v struct {
+		RecordType string `json:"recordType"`
+		OK         bool   `json:"ok"`
+	}
+	call := func() {
+		if err := c.Call(ctx, "query", params, &v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	submit := func() {
+		res, err := c.Submit(ctx, "query", params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := unmarshalResult(res, &v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 1000 {
+		call()
+		submit()
+	}
+	nc, ns := testing.AllocsPerRun(2000, call), testing.AllocsPerRun(2000, submit)
+	if nc >= ns {
+		t.Fatalf("Call: %.2f allocations, Submit+decode: %.2f; want Call to skip the result copy", nc, ns)
+	}
+	if v.RecordType != "account" || !v.OK {
+		t.Fatalf("decoded %+v", v)
+	}
+}
+
 // TestFutureAllocations documents Go's cost: the Future (with its channel)
 // and the result copy.
 func TestFutureAllocations(t *testing.T) {

@@ -139,6 +139,8 @@ func TestSubmitAppendAbandonedBufferIsNeverWritten(t *testing.T) {
 
 // Call decodes out of reused buffers: every value it decoded must still
 // hold its own call's answer after many later calls reused the buffer.
+// sonic's standard config copies its input first, so this guards against a
+// decoder (or config) that would let decoded values point into the buffer.
 func TestCallResultsSurviveBufferReuse(t *testing.T) {
 	c := startClient(t, Config{}, newMemDoer())
 	type answer struct {

@@ -298,16 +298,18 @@ func (c *Client) submit(ctx context.Context, dst []byte, appendResult bool, meth
 const maxPooledResult = 64 << 10
 
 // resultBufs are Call's result buffers: the result is decoded out of one
-// and the buffer reused, so Call does not allocate a copy of every answer.
-// jsonAPI copies strings and raw messages out of its input (as
-// encoding/json does), so nothing decoded points into a reused buffer.
+// and the buffer reused, so Call skips Submit's copy of every answer.
+// Nothing decoded may point into a reused buffer: jsonAPI (sonic's
+// standard-library config) copies its input before decoding, and like
+// encoding/json it hands an Unmarshaler bytes it must copy to keep.
 var resultBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // Call is Submit followed by decoding the result into result (with sonic,
 // standard-library compatible; result may be nil to discard it). The
 // result bytes are decoded out of a reused buffer rather than a copy per
-// call, and nothing in result refers to them afterwards; so a result type's
-// own UnmarshalJSON must copy what it keeps, as encoding/json requires.
+// call (the decoder's own allocations remain), and nothing in result refers
+// to them afterwards; so a result type's own UnmarshalJSON must copy what
+// it keeps, as encoding/json requires.
 func (c *Client) Call(ctx context.Context, method string, params, result any, opts ...CallOption) error {
 	bp := resultBufs.Get().(*[]byte)
 	res, err := c.SubmitAppend(ctx, (*bp)[:0], method, params, opts...)

@@ -58,8 +58,9 @@
 //
 // Result bytes returned to a caller are its own copy. SubmitAppend appends
 // them to a buffer the caller passes instead, so a caller that reuses its
-// buffer makes calls without allocating; Call decodes out of reused
-// buffers the same way.
+// buffer (and boxes its params into an interface once, not per call) makes
+// calls without allocating; Call decodes out of reused buffers the same way,
+// which skips that copy (the decoder still allocates what it decodes).
 //
 // # Example
 //
