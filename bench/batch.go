@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/batchring/batchring/fastbatch"
@@ -105,10 +104,10 @@ func NewBatchCaller(cfg BatchConfig) (*BatchCaller, error) {
 // Call submits op and waits for its answer. It returns nil for a result, the
 // server's *codec.Error, or fastbatch's error for the call.
 //
-// The answer itself is not kept: it goes into a pooled buffer
-// (SubmitAppend), so a load generator firing hundreds of thousands of calls
-// per second does not make a garbage copy of every answer, and an op of a
-// Workload costs no allocation at all.
+// The answer itself is not kept: fastbatch's Call with a nil result reads it
+// into a pooled buffer, so a load generator firing hundreds of thousands of
+// calls per second does not make a garbage copy of every answer, and an op
+// of a Workload (params boxed once) costs no allocation at all.
 func (c *BatchCaller) Call(ctx context.Context, op *Op) error {
 	var params any
 	switch {
@@ -117,20 +116,8 @@ func (c *BatchCaller) Call(ctx context.Context, op *Op) error {
 	case op.Params != nil:
 		params = json.RawMessage(op.Params)
 	}
-	bp := discardBufs.Get().(*[]byte)
-	res, err := c.client.SubmitAppend(ctx, (*bp)[:0], op.Method, params, fastbatch.WithPriority(op.Priority))
-	if cap(res) <= maxDiscardBuf {
-		*bp = res[:0]
-		discardBufs.Put(bp)
-	}
-	return err
+	return c.client.Call(ctx, op.Method, params, nil, fastbatch.WithPriority(op.Priority))
 }
-
-// discardBufs hold answers BatchCaller does not keep; maxDiscardBuf is the
-// largest it reuses.
-var discardBufs = sync.Pool{New: func() any { return new([]byte) }}
-
-const maxDiscardBuf = 64 << 10
 
 // Requests returns the HTTP requests (batches) sent so far.
 func (c *BatchCaller) Requests() int64 { return int64(c.client.Stats().BatchesSent) }
