@@ -380,6 +380,26 @@ func (w *worker) send(sp span) {
 			w.deliver(cs, ans, nil)
 			return
 		}
+		if !refusal(rejected.Err) {
+			// An error object for the whole batch that is no refusal (an
+			// internal error, a server-range or custom code) may come from
+			// a server that ran the batch and then failed to answer it:
+			// the writes in it may have run, so they are failed now and
+			// never re-sent. The reads are sent again on their own: the
+			// error answered a batch they are no longer part of.
+			n0 := sp.hi - sp.lo
+			if sp = w.failWrites(sp, sp.attempts+1, rejected.Err); sp.lo == sp.hi {
+				return
+			}
+			if sp.hi-sp.lo < n0 {
+				if w.stats != nil {
+					w.stats.retries.Add(1)
+				}
+				sp.attempts++
+				w.stack = append(w.stack, sp)
+				return
+			}
+		}
 		var retryAfter time.Duration
 		if status != nil {
 			retryAfter = status.RetryAfter
@@ -463,6 +483,13 @@ func isBatchLimit(e *codec.Error, resendable bool) bool {
 	return resendable && e.Code == codec.CodeInvalidRequest
 }
 
+// refusal reports whether a lone error object answering a whole batch
+// proves the server ran none of it: codec.NeverExecuted's codes (parse
+// error, invalid request, method not found), a batch limit, or throttling.
+func refusal(e *codec.Error) bool {
+	return codec.NeverExecuted(e.Code) || isBatchLimit(e, false) || isRateLimit(e)
+}
+
 // isRateLimit reports whether a lone error answering a whole batch says the
 // client is being throttled (-32005 "limit exceeded", or a message saying
 // so) rather than that the batch is too large. Callers check isBatchLimit
@@ -543,17 +570,7 @@ func (w *worker) failed(sp span, cause error, f failure) {
 		w.stats.batchesFailed.Add(1)
 	}
 	if f.maybeSent {
-		k := sp.lo
-		for i := sp.lo; i < sp.hi; i++ {
-			c := w.calls[i]
-			if c.write && !c.idempotent {
-				s.finish(c, nil, &BatchError{Endpoint: string(s.endpoint), Calls: sp.hi - sp.lo, Attempts: attempts, Splits: sp.splits, Err: cause}, w)
-				continue
-			}
-			w.calls[k] = c
-			k++
-		}
-		sp.hi = k
+		sp = w.failWrites(sp, attempts, cause)
 	}
 	n := sp.hi - sp.lo
 	if n == 0 {
@@ -593,6 +610,25 @@ func (w *worker) failed(sp span, cause error, f failure) {
 	for _, c := range w.calls[sp.lo:sp.hi] {
 		s.finish(c, nil, be, w)
 	}
+}
+
+// failWrites fails the writes of sp that are not marked idempotent, which
+// may have run and so must not be sent again, with a *BatchError; it
+// returns sp narrowed to the calls left.
+func (w *worker) failWrites(sp span, attempts int, cause error) span {
+	s := w.s
+	k := sp.lo
+	for i := sp.lo; i < sp.hi; i++ {
+		c := w.calls[i]
+		if c.write && !c.idempotent {
+			s.finish(c, nil, &BatchError{Endpoint: string(s.endpoint), Calls: sp.hi - sp.lo, Attempts: attempts, Splits: sp.splits, Err: cause}, w)
+			continue
+		}
+		w.calls[k] = c
+		k++
+	}
+	sp.hi = k
+	return sp
 }
 
 // failAll resolves calls after the request context ended: ErrStopped when

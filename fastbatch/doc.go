@@ -48,7 +48,10 @@
 //     says the client is throttled (-32005 "limit exceeded", or rate-limit
 //     wording) is retried whole like a 429, never split; a single -32603
 //     internal error is retried whole like a 5xx and split only if it
-//     persists through MaxRetries.
+//     persists through MaxRetries. Only refusals (-32700, -32600, -32601,
+//     batch-limit or throttling errors) prove a batch never ran: after any
+//     other single error object, as after a 5xx, the batch's writes fail
+//     with a *BatchError and are not sent again; its reads are.
 //   - Missing answers fail only their calls; duplicate answers are ignored;
 //     a malformed body fails only its batch's calls. An HTTP 400/500 whose
 //     body holds JSON-RPC error objects gives each call its *codec.Error.
