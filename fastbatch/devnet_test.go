@@ -23,7 +23,13 @@ import (
 // startDevnet starts the stand-in node and a pool with short backoffs.
 func startDevnet(t testing.TB, m devnet.Misbehaviour) (*devnet.Server, *fastpool.Pool) {
 	t.Helper()
-	srv, err := devnet.Start(devnet.Config{Seed: 7, Misbehaviour: m})
+	return startDevnetConfig(t, devnet.Config{Seed: 7, Misbehaviour: m})
+}
+
+// startDevnetConfig is startDevnet for a whole devnet.Config.
+func startDevnetConfig(t testing.TB, cfg devnet.Config) (*devnet.Server, *fastpool.Pool) {
+	t.Helper()
+	srv, err := devnet.Start(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

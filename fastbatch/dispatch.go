@@ -114,11 +114,6 @@ type span struct {
 	lo, hi   int
 	attempts int // sends so far of these calls as a group
 	splits   int
-	// probe: these calls are half of a batch whose connection was dropped
-	// even after the Doer's retries; if this size gets through, it is the
-	// endpoint's limit (a server that closes the connection on large
-	// batches says nothing else).
-	probe bool
 }
 
 // worker sends batches. Client runs MaxConcurrentBatches of them; each owns
@@ -142,6 +137,14 @@ type worker struct {
 	stack   []span
 	answers []answer
 	now     int64
+
+	// What the batch in process taught about the endpoint's limit (see
+	// learnFromBatch): the spans of more than one call refused as a whole,
+	// the positions of calls refused on their own, and the largest span
+	// that got through.
+	refused      []span
+	refusedAlone []int
+	maxOK        int
 	// latencies are recorded into stats once per batch, under one lock.
 	latencies []int64
 }
@@ -177,6 +180,7 @@ func (w *worker) process(calls []*call) {
 		w.stack = w.stack[:len(w.stack)-1]
 		w.send(sp)
 	}
+	w.learnFromBatch()
 	clear(w.calls)
 	w.calls = nil
 	if w.stats != nil && len(w.latencies) > 0 {
@@ -329,13 +333,16 @@ func (w *worker) send(sp span) {
 	}
 	if err != nil && status == nil {
 		var reqErr *fastpool.RequestError
-		maybeSent := true
+		maybeSent, timeout := true, false
 		if errors.As(err, &reqErr) {
-			maybeSent = reqErr.MaybeSent
+			maybeSent, timeout = reqErr.MaybeSent, reqErr.Timeout()
 		} else if errors.Is(err, fastpool.ErrPoolExhausted) || errors.Is(err, fastpool.ErrPoolClosed) {
 			maybeSent = false
 		}
-		w.failed(sp, err, failure{retryable: true, maybeSent: maybeSent, transport: true, doerRetried: idempotent})
+		// A server that never answers is no server that closes the
+		// connection on large batches: halving the batch would only send
+		// more requests to wait for, each for the Doer's full timeout.
+		w.failed(sp, err, failure{retryable: true, maybeSent: maybeSent, transport: !timeout, doerRetried: idempotent})
 		return
 	}
 	if status != nil && status.StatusCode == http.StatusRequestEntityTooLarge {
@@ -444,10 +451,40 @@ func (w *worker) send(sp span) {
 		w.rejected(sp, ans[0].err)
 		return
 	}
-	if sp.probe && answered > 0 {
-		s.learn(n)
+	if answered > 0 {
+		w.maxOK = max(w.maxOK, n)
 	}
 	w.deliver(cs, ans, nil)
+}
+
+// learnFromBatch learns a batch limit from the refusals of the batch just
+// processed: the largest size that got through, if a span without any call
+// refused on its own was refused too. A refusal explained by one call
+// (a huge one behind a 413, one the server cannot parse) says nothing
+// about batch size, so a single bad call does not halve the limit down to
+// one call per request; and no size is learned that this batch did not
+// see get through.
+func (w *worker) learnFromBatch() {
+	bySize := false
+	for _, r := range w.refused {
+		explained := false
+		for _, p := range w.refusedAlone {
+			if p >= r.lo && p < r.hi {
+				explained = true
+				break
+			}
+		}
+		if !explained {
+			bySize = true
+			break
+		}
+	}
+	if bySize && w.maxOK > 0 {
+		w.s.learn(w.maxOK)
+	}
+	w.refused = w.refused[:0]
+	w.refusedAlone = w.refusedAlone[:0]
+	w.maxOK = 0
 }
 
 // deliver resolves every call from its answer; unanswered calls fail with
@@ -518,24 +555,21 @@ func retryableStatus(code int) bool {
 }
 
 // rejected handles a batch the server refused as a whole without executing
-// it: split it in halves and learn the limit, or, for a single call, report
-// the server's reason.
+// it: split it in halves (the limit is learned once the batch is done, see
+// learnFromBatch), or, for a single call, report the server's reason.
 func (w *worker) rejected(sp span, reason error) {
 	n := sp.hi - sp.lo
 	if n > 1 {
-		w.s.learn(n / 2)
+		w.refused = append(w.refused, sp)
 		w.split(sp, true)
 		return
 	}
+	w.refusedAlone = append(w.refusedAlone, sp.lo)
 	w.s.finish(w.calls[sp.lo], nil, reason, w)
 }
 
 // split pushes both halves of sp; the first half is sent first.
 func (w *worker) split(sp span, count bool) {
-	w.splitProbe(sp, count, false)
-}
-
-func (w *worker) splitProbe(sp span, count, probe bool) {
 	mid := sp.lo + (sp.hi-sp.lo)/2
 	splits := sp.splits
 	if count {
@@ -545,8 +579,8 @@ func (w *worker) splitProbe(sp span, count, probe bool) {
 		}
 	}
 	w.stack = append(w.stack,
-		span{lo: mid, hi: sp.hi, attempts: sp.attempts, splits: splits, probe: probe},
-		span{lo: sp.lo, hi: mid, attempts: sp.attempts, splits: splits, probe: probe})
+		span{lo: mid, hi: sp.hi, attempts: sp.attempts, splits: splits},
+		span{lo: sp.lo, hi: mid, attempts: sp.attempts, splits: splits})
 }
 
 type failure struct {
@@ -576,9 +610,18 @@ func (w *worker) failed(sp span, cause error, f failure) {
 	if n == 0 {
 		return
 	}
+	if f.transport && f.maybeSent && f.doerRetried {
+		// A drop that survived the Doer's retries is no random one: if the
+		// batch is halved (below), learnFromBatch takes it for a refusal.
+		if n > 1 {
+			w.refused = append(w.refused, sp)
+		} else {
+			w.refusedAlone = append(w.refusedAlone, sp.lo)
+		}
+	}
 	if f.transport && f.maybeSent && n > 1 {
 		// A server that drops the connection on a large batch: halve it.
-		w.splitProbe(sp, true, f.doerRetried)
+		w.split(sp, true)
 		return
 	}
 	if f.retryable && sp.attempts < s.set.maxRetries {

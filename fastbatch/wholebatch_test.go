@@ -4,13 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/batchring/batchring/bench/devnet"
 	"github.com/batchring/batchring/codec"
+	"github.com/batchring/batchring/fastpool"
 )
 
 // TestLoneErrorThatIsNoRefusalNeverResendsAWrite: a single error object
@@ -109,5 +114,104 @@ func TestJSONRPCClientWriteIsNotResentAfterALoneInternalError(t *testing.T) {
 	}
 	if got := d.seen("query", `{"n":2}`); got != 2 {
 		t.Fatalf("read sent %d times, want 2 (one retry)", got)
+	}
+}
+
+// TestOneOversizedCallTeachesNoBatchLimit: a stand-in node with a request
+// body limit refuses (HTTP 413) every batch holding one huge call. Splitting
+// finds that call, which fails with the server's 413; the refusals are all
+// explained by it, so no batch limit is learned and the next batch of
+// ordinary calls goes out whole, in one request.
+func TestOneOversizedCallTeachesNoBatchLimit(t *testing.T) {
+	srv, pool := startDevnetConfig(t, devnet.Config{Seed: 7, MaxRequestBodyBytes: 16 << 10})
+	c := startClient(t, Config{Endpoint: srv.URL() + "/v3", EagerFlush: Off, MaxWait: 10 * time.Millisecond, MaxBatchSize: 64}, pool)
+	reqs := queryRequests(64, "acc://oversized%d.acme")
+	huge := 37
+	reqs[huge].Params = queryParams("acc://" + strings.Repeat("x", 20<<10) + ".acme")
+	res, err := c.SubmitMany(context.Background(), reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var se *fastpool.StatusError
+	if !errors.As(res[huge].Err, &se) || se.StatusCode != fasthttp.StatusRequestEntityTooLarge {
+		t.Fatalf("the oversized call got %v, want the server's 413", res[huge].Err)
+	}
+	res = append(res[:huge], res[huge+1:]...)
+	checkResults(t, append(reqs[:huge:huge], reqs[huge+1:]...), res)
+	st := c.Stats()
+	if st.Splits == 0 {
+		t.Fatal("the refused batch was not split")
+	}
+	if len(st.LearnedLimits) != 0 {
+		t.Fatalf("one oversized call taught a batch limit: %v", st.LearnedLimits)
+	}
+	before := srv.Stats().Requests
+	submitAndCheck(t, c, queryRequests(64, "acc://after%d.acme"))
+	if n := srv.Stats().Requests - before; n != 1 {
+		t.Fatalf("64 ordinary calls took %d requests after the oversized one, want 1", n)
+	}
+}
+
+// TestSizeRefusalsNextToABadCallStillTeachTheLimit: with a real batch
+// limit (10 calls, HTTP 413) and one call refused on its own besides, the
+// refusals of spans without that call still teach a limit, and it is one
+// that got through (≤ 10), not halved down to one call.
+func TestSizeRefusalsNextToABadCallStillTeachTheLimit(t *testing.T) {
+	srv, pool := startDevnetConfig(t, devnet.Config{Seed: 7, MaxRequestBodyBytes: 16 << 10,
+		Misbehaviour: devnet.Misbehaviour{MaxBatchSize: 10, BatchLimit: devnet.LimitHTTP413}})
+	c := startClient(t, Config{Endpoint: srv.URL() + "/v3", EagerFlush: Off, MaxWait: 10 * time.Millisecond, MaxBatchSize: 64}, pool)
+	reqs := queryRequests(64, "acc://mixed%d.acme")
+	reqs[5].Params = queryParams("acc://" + strings.Repeat("y", 20<<10) + ".acme")
+	res, err := c.SubmitMany(context.Background(), reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[5].Err == nil {
+		t.Fatal("the oversized call was answered")
+	}
+	checkResults(t, append(reqs[:5:5], reqs[6:]...), append(res[:5:5], res[6:]...))
+	if l := c.Stats().LearnedLimits[srv.URL()+"/v3"]; l < 5 || l > 10 {
+		t.Fatalf("learned limit %d, want the size that got through (5..10)", l)
+	}
+}
+
+// TestServerThatNeverAnswersIsNotSplit: a request timeout is no sign of a
+// batch too large. A batch sent to a server that accepts it and never
+// answers fails after one request (the Doer and the client retrying
+// nothing here), instead of being halved into 2n-1 requests that each wait
+// out the timeout.
+func TestServerThatNeverAnswersIsNotSplit(t *testing.T) {
+	release := make(chan struct{})
+	var requests atomic.Int64
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer hs.Close()
+	defer close(release)
+	pool, err := fastpool.New(fastpool.Config{RequestTimeout: 100 * time.Millisecond, MaxRetries: -1, HealthCheckInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pool.Close() }) // after the client's Stop (cleanups run last first)
+	c := startClient(t, Config{Endpoint: hs.URL + "/v3", EagerFlush: Off, MaxWait: 5 * time.Millisecond, MaxRetries: -1}, pool)
+	res, err := c.SubmitMany(context.Background(), queryRequests(8, "acc://hung%d.acme"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res {
+		var be *BatchError
+		if !errors.As(r.Err, &be) || !errors.Is(r.Err, fastpool.ErrAttemptTimeout) {
+			t.Fatalf("call %d: %v, want a *BatchError for the attempt's timeout", i, r.Err)
+		}
+	}
+	if n := requests.Load(); n != 1 {
+		t.Fatalf("%d requests, want 1", n)
+	}
+	if st := c.Stats(); st.Splits != 0 || len(st.LearnedLimits) != 0 {
+		t.Fatalf("a timeout split the batch (%d splits) or taught a limit (%v)", st.Splits, st.LearnedLimits)
 	}
 }
