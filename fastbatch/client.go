@@ -71,8 +71,10 @@ type Client struct {
 
 	lifeCancel context.CancelFunc
 	wg         sync.WaitGroup
-	stopOnce   sync.Once
-	stopped    chan struct{}
+	// republishers are republish's goroutines waiting for ring room.
+	republishers sync.WaitGroup
+	stopOnce     sync.Once
+	stopped      chan struct{}
 
 	counters *shardedCounters
 }
@@ -156,17 +158,20 @@ func (c *Client) Start() error {
 	// still launching them (and uses workers they are about to own).
 	c.lifeMu.Lock()
 	defer c.lifeMu.Unlock()
-	if !c.life.CompareAndSwap(lifeNew, lifeRunning) {
+	if c.life.Load() != lifeNew {
 		return errors.New("fastbatch: Start called twice or after Stop")
 	}
-	if testHookStartRunning != nil {
-		testHookStartRunning(c)
-	}
+	// The private pool starts before the switch to running: a Submit that
+	// sees lifeRunning publishes into rings the assembler will drain, so
+	// there must be no way back to lifeNew after it.
 	if c.owned != nil {
 		if err := c.owned.Start(); err != nil {
-			c.life.Store(lifeNew)
 			return fmt.Errorf("fastbatch: private pool: %w", err)
 		}
+	}
+	c.life.Store(lifeRunning) // only Start and Stop change life, both under lifeMu
+	if testHookStartRunning != nil {
+		testHookStartRunning(c)
 	}
 	c.wg.Add(1 + len(c.workers))
 	for _, w := range c.workers {
@@ -234,6 +239,9 @@ func (c *Client) Stop(ctx context.Context) error {
 		// Never started: nothing can have been published.
 		c.asm.failQueued(ErrStopped)
 	}
+	// The rings are closed, so a republish goroutine still waiting for
+	// room has failed its call with ErrStopped or is about to.
+	c.republishers.Wait()
 	c.lifeCancel()
 	if c.owned != nil {
 		if cerr := c.owned.Close(); cerr != nil && err == nil {
@@ -276,13 +284,16 @@ func (c *Client) submit(ctx context.Context, dst []byte, appendResult bool, meth
 		return nil, ctxError(err)
 	}
 	o := foldOptions(opts)
-	for {
+	for counted := false; ; counted = true {
 		cl, err := c.encodeCall(ctx, method, params, o)
 		if err != nil {
+			if counted {
+				c.counters.add(nil, ctrSubmitted, -1)
+			}
 			return nil, err
 		}
 		cl.dst, cl.appendResult = dst, appendResult
-		if err := c.enqueue(ctx, cl); err != nil {
+		if err := c.enqueueCounted(ctx, cl, counted); err != nil {
 			putCall(cl)
 			return nil, err
 		}
@@ -422,7 +433,7 @@ func (c *Client) SubmitMany(ctx context.Context, reqs []Request) ([]Result, erro
 			// The identical call we followed was never sent: send our own.
 			r := reqs[i]
 			cl = c.newCall(ctx, r.Method, params[i], callOptions{priority: r.Priority, idempotent: r.Idempotent})
-			if err = c.enqueue(ctx, cl); err != nil {
+			if err = c.enqueueCounted(ctx, cl, true); err != nil {
 				putCall(cl)
 				break
 			}
@@ -522,12 +533,26 @@ func (c *Client) publishError(ctx context.Context, err error) error {
 }
 
 // enqueue joins cl to an identical read in flight or publishes it into its
-// band's ring. On error cl was not published and is still the caller's.
+// band's ring, counting it as submitted. On error cl was not published, is
+// still the caller's, and is not counted.
 func (c *Client) enqueue(ctx context.Context, cl *call) error {
+	return c.enqueueCounted(ctx, cl, false)
+}
+
+// enqueueCounted is enqueue for a call that may already be counted as
+// submitted: a dedup follower sending its own call after errLeaderLost
+// stays counted throughout, so WaitForCompletion never sees it done while
+// its caller still waits.
+func (c *Client) enqueueCounted(ctx context.Context, cl *call, counted bool) error {
 	if l := c.life.Load(); l != lifeRunning {
+		if counted {
+			c.counters.add(cl, ctrSubmitted, -1)
+		}
 		return c.lifeError(l)
 	}
-	c.counters.add(cl, ctrSubmitted, 1)
+	if !counted {
+		c.counters.add(cl, ctrSubmitted, 1)
+	}
 	if c.dedup != nil && !cl.write && c.dedup.joinOrLead(cl) {
 		c.counters.add(cl, ctrDedupHits, 1)
 		return nil
@@ -536,7 +561,7 @@ func (c *Client) enqueue(ctx context.Context, cl *call) error {
 	var err error
 	if !r.TryPublish(cl) {
 		if c.set.failFast {
-			err = ErrQueueFull
+			err = c.fullOrStopped()
 		} else if err = r.Publish(ctx, cl); err != nil {
 			err = c.publishError(ctx, err)
 		}
@@ -563,8 +588,7 @@ func (c *Client) dropLeader(cl *call) {
 			// A future has no goroutine of its own to retry on.
 			c.resubmitFuture(f)
 		} else {
-			// The follower submits again and is counted again.
-			c.counters.add(f, ctrSubmitted, -1)
+			// The follower submits again, still counted as submitted.
 			f.resolve(nil, errLeaderLost)
 		}
 		f = next
@@ -579,35 +603,74 @@ func (c *Client) resubmitFuture(f *call) {
 		f.resolve(nil, context.Canceled)
 		return
 	}
-	c.counters.add(f, ctrSubmitted, -1)
-	f.hash, f.deduped, f.chainNext = 0, false, nil
-	if err := c.enqueue(f.ctx, f); err != nil {
+	if err := c.republish(f); err != nil {
+		c.counters.add(f, ctrFailed, 1)
 		f.resolve(nil, err)
 	}
 }
 
 // resubmitFollower runs on a dispatcher: a follower's own goroutine submits
-// again (errLeaderLost); a future's call is republished without dedup, but
-// only if its ring has room now — a dispatcher must never block on a ring
-// the assembler drains only when dispatchers are free. When it cannot, it
-// returns the error the follower gets (its leader's failure is not its own):
-// ErrStopped once Stop began, else ErrQueueFull.
+// again (errLeaderLost); a future's call is republished without dedup (see
+// republish). When it cannot be, it returns the error the follower gets
+// (its leader's failure is not its own).
 func (c *Client) resubmitFollower(f *call) error {
 	if f.fut == nil {
-		c.counters.add(f, ctrSubmitted, -1)
-		f.resolve(nil, errLeaderLost)
+		f.resolve(nil, errLeaderLost) // still counted as submitted: its caller sends again
 		return nil
 	}
+	return c.republish(f)
+}
+
+// republish gives a future's call, whose dedup leader failed for reasons
+// of its own, an attempt of its own without dedup, still counted as
+// submitted. It never blocks the goroutine it runs on (a dispatcher, which
+// must not wait on a ring the assembler drains only when dispatchers are
+// free, or the leader's caller, whose context has ended): when the ring is
+// full and QueueFull is Block, a goroutine of the call's own waits for
+// room until the future's context or Stop ends it. It returns nil when the
+// call was published or handed to that goroutine, else the error the
+// future gets: ErrStopped once Stop began, ErrQueueFull with FailFast.
+func (c *Client) republish(f *call) error {
 	f.hash, f.deduped, f.chainNext = 0, false, nil
+	r := c.bands[f.band]
+	if r.TryPublish(f) {
+		c.asm.wakeIfParked()
+		return nil
+	}
+	if c.set.failFast {
+		return c.fullOrStopped()
+	}
+	// Added under lifeMu while running, so before Stop closes the rings
+	// and then waits for these goroutines.
+	c.lifeMu.Lock()
 	if c.life.Load() != lifeRunning {
+		c.lifeMu.Unlock()
 		return ErrStopped
 	}
-	if !c.bands[f.band].TryPublish(f) {
-		if c.life.Load() != lifeRunning {
-			return ErrStopped // the ring was closed by Stop
+	c.republishers.Add(1)
+	c.lifeMu.Unlock()
+	go func() {
+		defer c.republishers.Done()
+		if err := r.Publish(f.ctx, f); err != nil {
+			c.counters.add(f, ctrFailed, 1)
+			f.resolve(nil, c.publishError(f.ctx, err))
+			return
 		}
-		return ErrQueueFull
-	}
-	c.asm.wakeIfParked()
+		c.asm.wakeIfParked()
+	}()
 	return nil
+}
+
+// fullOrStopped is the error for a call TryPublish refused with FailFast:
+// ErrQueueFull, or ErrStopped when the ring was full because Stop closed
+// it. Stop closes the rings and leaves lifeRunning under lifeMu, so a ring
+// closed before the failed TryPublish shows as a changed state here.
+func (c *Client) fullOrStopped() error {
+	c.lifeMu.Lock()
+	l := c.life.Load()
+	c.lifeMu.Unlock()
+	if l != lifeRunning {
+		return ErrStopped
+	}
+	return ErrQueueFull
 }

@@ -1,0 +1,141 @@
+package fastbatch
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// TestLeaderTimingOutOnAFullRingDoesNotPublishForItsFollower: with
+// QueueFull Block and a full ring, a Submit blocked publishing is a dedup
+// leader for a Future that joined it. When the Submit's deadline ends it
+// must return at once: the Future's own attempt is published by a
+// goroutine of its own once there is room, not by the leader's caller,
+// which used to stay blocked until the ring drained. The Future then gets
+// its own answer, and Stop leaves no goroutine (goleak in TestMain).
+func TestLeaderTimingOutOnAFullRingDoesNotPublishForItsFollower(t *testing.T) {
+	d, g := newGatedDoer()
+	c := startClient(t, Config{RingSize: 2, Bands: 1, MaxBatchSize: 1, MaxConcurrentBatches: 1}, d)
+	defer g.open()
+	var futs []*Future
+	for i := range 4 { // 1 in flight + 1 staged + 2 in the ring: full
+		futs = append(futs, c.Go(context.Background(), "query", map[string]int{"i": i}))
+	}
+	waitFor(t, func() bool { return len(g.entered) == 1 && c.bands[0].Len() == 2 })
+
+	params := map[string]string{"shared": "yes"}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	leader := make(chan error, 1)
+	go func() {
+		_, err := c.Submit(ctx, "query", params)
+		leader <- err
+	}()
+	waitFor(t, func() bool { return c.Stats().DedupCacheSize == 5 }) // the 4 queued reads lead too
+	follower := c.Go(context.Background(), "query", params)
+	if st := c.Stats(); st.DedupHits != 1 {
+		t.Fatalf("the Future did not follow the blocked leader: %d dedup hits", st.DedupHits)
+	}
+	select {
+	case err := <-leader:
+		if !errors.Is(err, ErrTimeout) {
+			t.Fatalf("leader: %v, want ErrTimeout", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the leader's Submit is still blocked 5 s after its deadline, publishing for its follower")
+	}
+	select {
+	case <-follower.Done():
+		t.Fatalf("the follower resolved while the ring was full: %v", mustErr(follower))
+	default:
+	}
+	if n := c.Stats().PendingRequests; n != 5 {
+		t.Fatalf("%d calls pending, want the 4 queued and the follower", n)
+	}
+	g.open()
+	for _, f := range append(futs, follower) {
+		if _, err := f.Wait(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, _ := follower.Result()
+	if want := string(echoResult("query", []byte(`{"shared":"yes"}`))); string(res) != want {
+		t.Fatalf("follower got %s, want %s", res, want)
+	}
+}
+
+// TestFollowerHandedBackToItsCallerStaysPending: a Submit follower whose
+// leader failed for the leader's own reasons is handed back to its caller
+// to send its own call. It stays counted as pending meanwhile, so
+// WaitForCompletion cannot return between the hand-back and the new send.
+func TestFollowerHandedBackToItsCallerStaysPending(t *testing.T) {
+	d, g := newGatedDoer()
+	defer g.open()
+	c := startClient(t, Config{}, d)
+	for _, hand := range []struct {
+		name string
+		back func(f *call)
+	}{
+		{"by a dispatcher", func(f *call) {
+			if err := c.resubmitFollower(f); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"by an unpublished leader", func(f *call) {
+			leader := c.newCall(context.Background(), "query", []byte(`{"lead":1}`), callOptions{})
+			if c.dedup.joinOrLead(leader) {
+				t.Fatal("no leader")
+			}
+			f.method, f.params = leader.method, leader.params
+			if !c.dedup.joinOrLead(f) {
+				t.Fatal("follower did not join")
+			}
+			c.dropLeader(leader)
+			putCall(leader)
+		}},
+	} {
+		t.Run(hand.name, func(t *testing.T) {
+			f := c.newCall(context.Background(), "query", []byte(`{"f":1}`), callOptions{})
+			c.counters.add(f, ctrSubmitted, 1)
+			hand.back(f)
+			if _, err := f.wait(context.Background()); err != errLeaderLost {
+				t.Fatalf("follower got %v, want errLeaderLost", err)
+			}
+			if n := c.Stats().PendingRequests; n != 1 {
+				t.Fatalf("%d pending after the hand-back, want 1 (the follower's caller still waits)", n)
+			}
+			c.counters.add(nil, ctrFailed, 1) // the test plays the caller giving up
+		})
+	}
+}
+
+// TestFailFastSubmitRacingStopGetsErrStopped: a FailFast Submit that passed
+// the running check just before Stop closed the rings finds its ring
+// refusing it. That is Stop, not a full queue: it gets ErrStopped, as
+// every call Stop refuses does, not ErrQueueFull.
+func TestFailFastSubmitRacingStopGetsErrStopped(t *testing.T) {
+	c, err := New(Config{Endpoint: testEndpoint, QueueFull: FailFast}, newMemDoer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan error, 1)
+	testHookStopRingsClosed = func(c *Client) {
+		// The rings are closed and Stop has not left lifeRunning yet.
+		go func() {
+			_, err := c.Submit(context.Background(), "query", nil)
+			got <- err
+		}()
+		time.Sleep(20 * time.Millisecond) // let it reach the closed ring
+	}
+	defer func() { testHookStopRingsClosed = nil }()
+	if err := c.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-got; !errors.Is(err, ErrStopped) {
+		t.Fatalf("Submit racing Stop: %v, want ErrStopped", err)
+	}
+}
