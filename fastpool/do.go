@@ -272,6 +272,10 @@ func retryAfter(resp *fasthttp.Response, now time.Time) time.Duration {
 	return parseRetryAfter(v, now)
 }
 
+// maxRetryAfterSecs caps a Retry-After in seconds (about 68 years), far
+// beyond any MaxRetryDelay, so the Duration cannot overflow.
+const maxRetryAfterSecs = 1 << 31
+
 func parseRetryAfter(v []byte, now time.Time) time.Duration {
 	for len(v) > 0 && (v[0] == ' ' || v[0] == '\t') {
 		v = v[1:]
@@ -288,10 +292,9 @@ func parseRetryAfter(v []byte, now time.Time) time.Duration {
 			if b < '0' || b > '9' {
 				return 0
 			}
-			secs = secs*10 + int64(b-'0')
-			if secs > 1<<31 {
-				return 0 // absurd; MaxRetryDelay would cap it anyway
-			}
+			// Absurdly long saturates: the server's meaning is plain (not
+			// soon), and reading it as no header would retry at once.
+			secs = min(secs*10+int64(b-'0'), maxRetryAfterSecs)
 		}
 		return time.Duration(secs) * time.Second
 	}

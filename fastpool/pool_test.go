@@ -379,7 +379,9 @@ func TestParseRetryAfter(t *testing.T) {
 		{"Wednesday, 25-Nov-26 05:01:00 GMT", time.Minute},
 		{"Wed Nov 25 05:00:10 2026", 10 * time.Second},
 		{"tomorrow", 0},
-		{"99999999999999999999", 0},
+		{"99999999999999999999", maxRetryAfterSecs * time.Second}, // not soon, not "no header"
+		{"2147483649", maxRetryAfterSecs * time.Second},
+		{"99999999999999999999x", 0},
 	}
 	for _, tt := range tests {
 		if got := parseRetryAfter([]byte(tt.in), now); got != tt.want {
