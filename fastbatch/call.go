@@ -236,7 +236,9 @@ func (f *Future) Done() <-chan struct{} { return f.done }
 
 // Wait blocks until the outcome is known or ctx ends. Ending ctx here does
 // not cancel the call: the context given to Go governs the call itself.
-// The returned bytes are owned by the caller.
+// The returned bytes are the future's own copy, not shared with the
+// pipeline; every Wait, Result and Decode of the same future returns the
+// same slice, so goroutines sharing a future must not modify it.
 func (f *Future) Wait(ctx context.Context) ([]byte, error) {
 	select {
 	case <-f.done:

@@ -260,8 +260,11 @@ func (c *Client) Stop(ctx context.Context) error {
 // the caller.
 //
 // The outcome is exactly one of: the result; a *codec.Error from the server;
-// ErrTimeout (ctx deadline) or ctx's error; ErrStopped; ErrQueueFull; a
-// *NoResponseError; a *BatchError for a batch-level failure.
+// ErrTimeout (ctx deadline) or ctx's error; ErrNotStarted; ErrStopped;
+// ErrQueueFull (FailFast only); a *NoResponseError; a *BatchError for a
+// batch-level failure; or, before anything is sent, an error wrapping
+// codec.ErrInvalidParams or the encoder's error when params cannot be
+// encoded.
 func (c *Client) Submit(ctx context.Context, method string, params any, opts ...CallOption) ([]byte, error) {
 	return c.submit(ctx, nil, false, method, params, opts)
 }

@@ -23,9 +23,10 @@
 //
 //   - Every call ends with exactly one outcome: its result, the server's
 //     *codec.Error, or a Go error saying what failed (ErrTimeout, which also
-//     matches context.DeadlineExceeded; context.Canceled; ErrStopped;
-//     ErrQueueFull; *NoResponseError; *BatchError). Nothing is lost,
-//     answered twice, or left waiting.
+//     matches context.DeadlineExceeded; context.Canceled; ErrNotStarted;
+//     ErrStopped; ErrQueueFull with FailFast; *NoResponseError; *BatchError;
+//     codec.ErrInvalidParams or the encoder's error for params that cannot
+//     be encoded). Nothing is lost, answered twice, or left waiting.
 //   - A caller whose context ends returns at once; its late answer is
 //     dropped. A call whose context ended before it was sent is not sent.
 //   - Dedup (default on, reads only): identical method+params in flight share

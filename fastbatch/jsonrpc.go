@@ -75,11 +75,14 @@ func (j *JSONRPCClient) Call(ctx context.Context, method string, params, result 
 	return unmarshalResult(res[0].Result, result)
 }
 
-// Batch sends reqs as one JSON-RPC batch request (more than one only if the
-// server refuses the batch as a whole and it has to be split) and returns
-// one Result per request, in request order. The error is non-nil only for a
-// closed client (ErrStopped) or a ctx that ended before anything was sent;
-// per-call failures are in the Results.
+// Batch sends reqs as one JSON-RPC batch request and returns one Result
+// per request, in request order. It sends more than one request when reqs
+// holds more than Config.MaxBatchSize calls (chunks of that size, in
+// order), or when the server refuses a batch as a whole and it has to be
+// split; a batch limit learned that way lowers the chunk size for the
+// client's lifetime (JSONRPCClient has no LearnedLimitTTL). The error is
+// non-nil only for a closed client (ErrStopped) or a ctx that ended before
+// anything was sent; per-call failures are in the Results.
 func (j *JSONRPCClient) Batch(ctx context.Context, reqs []Request) ([]Result, error) {
 	if j.snd.lifeCtx.Err() != nil {
 		return nil, ErrStopped
