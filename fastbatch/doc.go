@@ -41,11 +41,15 @@
 //   - A batch refused as a whole (a single error object, go-ethereum's
 //     one-element "batch too large" answer, HTTP 413) is split in halves and
 //     re-sent, and the limit is remembered for the endpoint; a connection
-//     dropped on a multi-call batch also splits it. A single call still
-//     refused fails with the server's own reason. An answer that may as
-//     well be one call's own error (a lone -32600 without batch-limit
-//     wording, a bare error object naming one call) splits only a batch
-//     whose calls are all safe to send twice. A single error object that
+//     dropped on a multi-call batch also splits it (a request timeout
+//     does not: it is retried whole). The limit learned is the largest size
+//     that got through, and only refusals no single call explains teach
+//     one, so one oversized call does not shrink every later batch. A
+//     single call still refused fails with the server's own reason. An
+//     answer that may as well be one call's own error (a lone -32600
+//     without batch-limit wording, a bare error object naming one call)
+//     splits only a batch whose calls are all safe to send twice. A single
+//     error object that
 //     says the client is throttled (-32005 "limit exceeded", or rate-limit
 //     wording) is retried whole like a 429, never split; a single -32603
 //     internal error is retried whole like a 5xx and split only if it
