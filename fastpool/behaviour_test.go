@@ -1064,3 +1064,58 @@ func TestEarlySocketDeadlineIsExtended(t *testing.T) {
 		t.Fatal("the cancellation hook did not run")
 	}
 }
+
+// TestTotalLimitWaiterSeesItsOwnHostsConnectionComeBack: the same window,
+// with the connection freed on the waiter's own host. Its release parks it
+// idle and wakes nobody (nobody waits yet), and totalSlotFree looks only at
+// other hosts, so a caller that registered without looking at its own
+// host's idle connections again slept to its deadline beside one.
+func TestTotalLimitWaiterSeesItsOwnHostsConnectionComeBack(t *testing.T) {
+	releaseA, releaseB := make(chan struct{}), make(chan struct{})
+	defer close(releaseB)
+	var aCalls atomic.Int32
+	a := startFast(t, func(ctx *fasthttp.RequestCtx) {
+		if aCalls.Add(1) == 1 {
+			<-releaseA
+		}
+		ctx.SetBody(ctx.PostBody())
+	})
+	b := startFast(t, func(ctx *fasthttp.RequestCtx) { <-releaseB })
+	p := newPool(t, Config{MaxConnsPerHost: 2, MaxConns: 2, RequestTimeout: 3 * time.Second})
+	var once sync.Once
+	hooked := false
+	p.testHookTotalFull = func() {
+		once.Do(func() {
+			hooked = true
+			close(releaseA)
+			eventually(t, "a's connection parked idle", func() bool {
+				for _, h := range p.Stats().Hosts {
+					if h.Host == a.URL {
+						return h.InFlight == 1 && h.IdleConns == 1 // in flight: the waiter itself
+					}
+				}
+				return false
+			})
+		})
+	}
+	first := make(chan error, 1)
+	go func() {
+		_, _, err := doPost(context.Background(), p, a.URL, nil)
+		first <- err
+	}()
+	go func() { _, _, _ = doPost(context.Background(), p, b.URL, nil) }()
+	eventually(t, "both connections busy", func() bool {
+		return p.Stats().InFlight == 2 && p.ActiveConnections() == 2
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if _, body, err := doPost(ctx, p, a.URL, []byte("x")); err != nil || string(body) != "x" {
+		t.Fatalf("waiter missed its own host's idle connection: %q %v", body, err)
+	}
+	if !hooked {
+		t.Fatal("the total limit never refused a slot: the test tested nothing")
+	}
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -389,8 +389,11 @@ func (h *host) acquire(ctx context.Context, now, deadline time.Time) (c *conn, r
 				p.testHookTotalFull()
 			}
 			h.mu.Lock()
-			if h.dead || p.closed.Load() {
-				// Close ran while the lock was free: don't wait unwoken.
+			if h.dead || p.closed.Load() || len(h.idle) > 0 || h.open < p.cfg.MaxConnsPerHost && int(p.totalOpen.Load()) < p.cfg.MaxConns {
+				// While the lock was free, Close ran, one of h's own
+				// connections came back idle (its release saw nobody
+				// waiting and woke nobody), or a slot was freed: look
+				// again rather than wait unwoken.
 				h.mu.Unlock()
 				continue
 			}
