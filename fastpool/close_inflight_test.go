@@ -87,3 +87,68 @@ func TestCloseInterruptsRequestsInFlight(t *testing.T) {
 		})
 	}
 }
+
+// TestCloseInterruptsDialsAndRetryWaits: the two places a Do waits outside
+// a connection's read or write, which interruptAll cannot reach, end at
+// Close too: a TLS handshake with a server that never answers it (the
+// connection is not registered until the handshake is done), and a
+// Retry-After wait between attempts.
+func TestCloseInterruptsDialsAndRetryWaits(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		start func(t *testing.T) (url string, got <-chan struct{})
+	}{
+		{"TLS handshake", func(t *testing.T) (string, <-chan struct{}) {
+			url, got := holdServer(t)
+			return "https" + url[len("http"):], got
+		}},
+		{"Retry-After wait", func(t *testing.T) (string, <-chan struct{}) {
+			got := make(chan struct{}, 16)
+			s := startFast(t, func(ctx *fasthttp.RequestCtx) {
+				ctx.SetStatusCode(fasthttp.StatusTooManyRequests)
+				ctx.Response.Header.Set("Retry-After", "25")
+				select {
+				case got <- struct{}{}:
+				default:
+				}
+			})
+			return s.URL + "/", got
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			url, got := tc.start(t)
+			p, err := New(Config{RequestTimeout: time.Minute, ConnectTimeout: time.Minute, MaxRetryDelay: time.Minute, HealthCheckInterval: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			errc := make(chan error, 1)
+			go func() {
+				req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+				defer fasthttp.ReleaseRequest(req)
+				defer fasthttp.ReleaseResponse(resp)
+				req.SetRequestURI(url)
+				errc <- p.Do(context.Background(), req, resp)
+			}()
+			select {
+			case <-got:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the request never reached the server")
+			}
+			time.Sleep(50 * time.Millisecond) // into the handshake's read, or the wait
+			start := time.Now()
+			if err := p.Close(); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case err := <-errc:
+				if !errors.Is(err, ErrPoolClosed) {
+					t.Fatalf("Do returned %v, want ErrPoolClosed", err)
+				}
+			case <-time.After(15 * time.Second): // far below the minute it would wait
+				t.Fatal("Do still waiting 15s after Close")
+			}
+			t.Logf("Do returned %v after Close", time.Since(start))
+		})
+	}
+}

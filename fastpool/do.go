@@ -185,7 +185,7 @@ func (p *Pool) do(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Res
 				// Waiting would pass the deadline: the status is the answer.
 				return p.statusError(resp, h, req, attempts, errs, maybeSent)
 			}
-			if werr := sleepCtx(ctx, wait); werr != nil {
+			if werr := p.sleepCtx(ctx, wait); werr != nil {
 				_ = p.finishBody(resp)
 				return &RequestError{Method: string(req.Header.Method()), Host: h.name, Attempts: attempts,
 					Errs: append(errs, &StatusError{StatusCode: status, Method: string(req.Header.Method()), Host: h.name, Attempts: attempts}, werr), MaybeSent: true}
@@ -218,7 +218,7 @@ func (p *Pool) do(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Res
 			errs = append(errs, context.DeadlineExceeded)
 			return &RequestError{Method: string(req.Header.Method()), Host: h.name, Attempts: attempts, Errs: errs, MaybeSent: maybeSent}
 		}
-		if werr := sleepCtx(ctx, wait); werr != nil {
+		if werr := p.sleepCtx(ctx, wait); werr != nil {
 			errs = append(errs, werr)
 			return &RequestError{Method: string(req.Header.Method()), Host: h.name, Attempts: attempts, Errs: errs, MaybeSent: maybeSent}
 		}
@@ -248,7 +248,7 @@ func (p *Pool) backoff(n int) time.Duration {
 	return half + rand.N(d-half+1)
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
+func (p *Pool) sleepCtx(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
@@ -259,6 +259,10 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-p.monitorCx.Done():
+		// Close interrupts a backoff or Retry-After wait like any attempt
+		// in flight.
+		return fmt.Errorf("%w (retry wait interrupted)", ErrPoolClosed)
 	}
 }
 

@@ -374,7 +374,7 @@ func (h *host) acquire(ctx context.Context, now, deadline time.Time) (c *conn, r
 				c, err = h.dial(ctx, deadline)
 				if err != nil {
 					h.slotFreed()
-					return nil, false, &attemptError{stage: "dial", err: mapTimeout(ctx, deadline, err)}
+					return nil, false, &attemptError{stage: "dial", err: p.attemptErr(ctx, deadline, err)}
 				}
 				return c, false, nil
 			}
@@ -596,6 +596,10 @@ func (h *host) dial(ctx context.Context, deadline time.Time) (*conn, error) {
 	}
 	dctx, cancel := context.WithDeadline(ctx, dl)
 	defer cancel()
+	// The connection is not in h.conns until it is dialled, so Close's
+	// interruptAll cannot reach it: Close cancels the dial (and the TLS
+	// handshake) through monitorCx instead.
+	defer context.AfterFunc(p.monitorCx, cancel)()
 	raw, err := p.dialer.DialContext(dctx, "tcp", h.addr)
 	if err != nil {
 		return nil, err
