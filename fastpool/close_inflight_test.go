@@ -152,3 +152,53 @@ func TestCloseInterruptsDialsAndRetryWaits(t *testing.T) {
 		})
 	}
 }
+
+// TestStaleSweepNeverDropsAHostInUse: the sweep decides a host is stale
+// from counters read without its lock, so a request may take one of its
+// idle connections just before the host is dropped. A dropped host is out
+// of Close's reach (and a new one for the same key would get its own
+// MaxConnsPerHost). dropHost itself must therefore refuse a host with a
+// connection in use: Close still interrupts the request.
+func TestStaleSweepNeverDropsAHostInUse(t *testing.T) {
+	url, got := holdServer(t)
+	p, err := New(Config{RequestTimeout: time.Minute, MaxRetries: -1, HealthCheckInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	errc := make(chan error, 1)
+	go func() {
+		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+		defer fasthttp.ReleaseRequest(req)
+		defer fasthttp.ReleaseResponse(resp)
+		req.SetRequestURI(url)
+		req.Header.SetMethod(fasthttp.MethodPost)
+		errc <- p.Do(context.Background(), req, resp)
+	}()
+	select {
+	case <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the request never reached the server")
+	}
+	hosts := *p.hosts.Load()
+	if len(hosts) != 1 {
+		t.Fatalf("%d hosts, want 1", len(hosts))
+	}
+	for _, h := range hosts {
+		p.dropHost(h) // as the sweep does when it read inFlight == 0 just before the request
+	}
+	if n := len(*p.hosts.Load()); n != 1 {
+		t.Fatal("a host with a request in flight was dropped")
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-errc:
+		if !errors.Is(err, ErrPoolClosed) {
+			t.Fatalf("Do returned %v, want ErrPoolClosed", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("Do still waiting 15s after Close")
+	}
+}

@@ -170,8 +170,20 @@ func (p *Pool) addHost(key, name string, isTLS bool) (*host, error) {
 }
 
 // dropHost removes h from the map (the stale sweep) and folds its counters
-// into the pool totals.
+// into the pool totals, unless a request is using or waiting for one of its
+// connections. The sweep's idle check reads counters without h.mu, so an
+// attempt may have taken a connection since; deciding and marking h dead in
+// one critical section means such a request keeps a host that Close still
+// reaches, and no second host for the same key exceeds MaxConnsPerHost.
+// Requests that find h dead look it up again.
 func (p *Pool) dropHost(h *host) {
+	h.mu.Lock()
+	if h.open > len(h.idle) || len(h.waiters) > 0 {
+		h.mu.Unlock()
+		return
+	}
+	h.dead = true
+	h.mu.Unlock()
 	p.hostsMu.Lock()
 	old := *p.hosts.Load()
 	if old[h.key] != h {
