@@ -3,6 +3,7 @@ package fastbatch
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -372,6 +373,13 @@ func (w *worker) send(sp span) {
 	}
 	switch {
 	case rejected != nil:
+		if status != nil && status.StatusCode == http.StatusTooManyRequests {
+			// A 429 is throttling whatever error object its body holds:
+			// refused unprocessed (RFC 6585), retried whole after its
+			// Retry-After, never split.
+			w.failed(sp, fmt.Errorf("%w (body: %w)", err, rejected.Err), failure{retryable: true, retryAfter: status.RetryAfter})
+			return
+		}
 		if status != nil && status.StatusCode >= 500 {
 			// A server error with a JSON-RPC error body for the batch.
 			w.failed(sp, rejected.Err, failure{retryable: true, maybeSent: true, retryAfter: status.RetryAfter})

@@ -2,6 +2,7 @@ package fastbatch
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -213,5 +214,55 @@ func TestServerThatNeverAnswersIsNotSplit(t *testing.T) {
 	}
 	if st := c.Stats(); st.Splits != 0 || len(st.LearnedLimits) != 0 {
 		t.Fatalf("a timeout split the batch (%d splits) or taught a limit (%v)", st.Splits, st.LearnedLimits)
+	}
+}
+
+// TestHTTP429WithAnErrorObjectIsThrottling: a 429 whose body is a single
+// JSON-RPC error object (a proxy's, say -32000) is throttling, not a batch
+// refusal: the batch is retried whole after Retry-After, never split, no
+// limit is learned, and the write in it, refused unprocessed, is sent again.
+func TestHTTP429WithAnErrorObjectIsThrottling(t *testing.T) {
+	var n atomic.Int64
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = w.Write([]byte(`{"jsonrpc":"2.0","id":null,"error":{"code":-32000,"message":"slow down"}}`))
+			return
+		}
+		var reqs []wireReq
+		if err := json.NewDecoder(r.Body).Decode(&reqs); err != nil {
+			t.Error(err)
+		}
+		_, _ = w.Write(answerAll(reqs, nil))
+	}))
+	defer hs.Close()
+	pool, err := fastpool.New(fastpool.Config{MaxRetries: -1, HealthCheckInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pool.Close() })
+	c := startClient(t, Config{Endpoint: hs.URL + "/v3", EagerFlush: Off, MaxWait: 5 * time.Millisecond}, pool)
+	start := time.Now()
+	res, err := c.SubmitMany(context.Background(), []Request{
+		{Method: "query", Params: []byte(`{"n":1}`)},
+		{Method: "submit", Params: []byte(`{"n":2}`)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res {
+		if r.Err != nil {
+			t.Fatalf("call %d: %v", i, r.Err)
+		}
+	}
+	if waited := time.Since(start); waited < time.Second {
+		t.Fatalf("retried after %v, before the Retry-After of 1s", waited)
+	}
+	if got := n.Load(); got != 2 {
+		t.Fatalf("%d requests, want 2 (the 429, then the batch whole)", got)
+	}
+	if st := c.Stats(); st.Splits != 0 || len(st.LearnedLimits) != 0 {
+		t.Fatalf("throttling was taken for a size refusal: %d splits, learned %v", st.Splits, st.LearnedLimits)
 	}
 }
