@@ -13,16 +13,22 @@ type timeouter interface {
 	Timeout() bool
 }
 
-// classifyTyped knows the error types of the batchring packages: the
-// server's *codec.Error first (also inside a *fastbatch.BatchError), then
-// *fastpool.StatusError, then fastpool's timeouts.
+// classifyTyped knows the error types of the batchring packages: an HTTP
+// 429 first (whatever error object its body held: the pause needs its
+// Retry-After), then the server's *codec.Error (also inside a
+// *fastbatch.BatchError), then *fastpool.StatusError, then fastpool's
+// timeouts.
 func classifyTyped(err error) (Outcome, bool) {
+	var se *fastpool.StatusError
+	isStatus := errors.As(err, &se)
+	if isStatus && se.StatusCode == 429 {
+		return Outcome{Kind: HTTPKind(se.StatusCode), Throttled: true, RetryAfter: se.RetryAfter}, true
+	}
 	var rpc *codec.Error
 	if errors.As(err, &rpc) {
 		return Outcome{Kind: RPCKind(rpc.Code), Throttled: rpc.Code == CodeRateLimited}, true
 	}
-	var se *fastpool.StatusError
-	if errors.As(err, &se) {
+	if isStatus {
 		return Outcome{Kind: HTTPKind(se.StatusCode), Throttled: se.StatusCode == 429, RetryAfter: se.RetryAfter}, true
 	}
 	if errors.Is(err, fastpool.ErrAttemptTimeout) {

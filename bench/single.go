@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -152,12 +153,12 @@ func (c *SingleCaller) Call(ctx context.Context, op *Op) error {
 		// an error object in the body: report the server's error.
 		if derr := codec.DecodeBatch(body, s.decode); derr != nil {
 			if rpc := rejected(derr); rpc != nil {
-				err = rpc
+				err = withBodyError(err, rpc)
 			} else if err == nil {
 				err = fmt.Errorf("bench: %s: %w", op.Method, derr)
 			}
 		} else if s.rpcErr != nil {
-			err = s.rpcErr
+			err = withBodyError(err, s.rpcErr)
 		} else if !s.seen && err == nil {
 			err = fmt.Errorf("bench: %s: %w", op.Method, errNoAnswer)
 		} else if err == nil && m != nil && m.okBody.Load() == nil {
@@ -182,6 +183,18 @@ func isKnownGood(m *opMemo, body []byte) bool {
 func isStatusError(err error) bool {
 	var se *fastpool.StatusError
 	return errors.As(err, &se)
+}
+
+// withBodyError is the error of a call whose body held the server's error
+// object rpc: rpc itself, except after an HTTP 429, whose status and
+// Retry-After must survive for the engine to pause (a proxy's 429 may carry
+// any error object).
+func withBodyError(err error, rpc *codec.Error) error {
+	var se *fastpool.StatusError
+	if errors.As(err, &se) && se.StatusCode == http.StatusTooManyRequests {
+		return fmt.Errorf("%w (body: %w)", err, rpc)
+	}
+	return rpc
 }
 
 // rejected returns the server's error object when the body was a single

@@ -118,6 +118,32 @@ func TestSingleCallerRateLimitInBodyIsThrottling(t *testing.T) {
 	}
 }
 
+// A 429 whose body is a JSON-RPC error object (a proxy's, any code) is
+// still throttling: the status and its Retry-After survive the body's
+// error, so the engine pauses as asked; the body's error stays visible.
+func TestSingleCaller429WithErrorBodyIsThrottling(t *testing.T) {
+	for _, code := range []int{-32000, CodeRateLimited} {
+		t.Run(fmt.Sprint(code), func(t *testing.T) {
+			hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Retry-After", "3")
+				w.WriteHeader(http.StatusTooManyRequests)
+				fmt.Fprintf(w, `{"jsonrpc":"2.0","id":null,"error":{"code":%d,"message":"slow down"}}`, code)
+			}))
+			defer hs.Close()
+			c := newSingle(t, hs.URL+"/v3", 2)
+			err := c.Call(context.Background(), &Op{Method: "node-info", Params: []byte(`{}`)})
+			out := Classify(err)
+			if out.Kind != "http 429" || !out.Throttled || out.RetryAfter != 3*time.Second {
+				t.Fatalf("outcome %+v for %v, want http 429, throttled, Retry-After 3s", out, err)
+			}
+			var rpc *codec.Error
+			if !errors.As(err, &rpc) || rpc.Code != code {
+				t.Fatalf("err %v: the body's error object was lost", err)
+			}
+		})
+	}
+}
+
 // closedPortURL returns a loopback URL where nothing listens.
 func closedPortURL(t *testing.T) string {
 	t.Helper()
