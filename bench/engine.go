@@ -35,8 +35,9 @@ const (
 	// DefaultRetryAfter is how long the engine pauses after an HTTP 429 that
 	// carries no Retry-After header.
 	DefaultRetryAfter = time.Second
-	// MaxRetryAfter caps a server's Retry-After, so a hostile answer cannot
-	// stop a run for hours.
+	// MaxRetryAfter is the longest Retry-After a run waits out. A longer
+	// one ends the run (Result.Stopped says so) rather than coming back
+	// before the server asked or stopping a run for hours.
 	MaxRetryAfter = time.Minute
 )
 
@@ -51,9 +52,13 @@ type Config struct {
 	// fixed intended times and each latency is measured from its intended
 	// time, so a stalled server shows its stall (no coordinated omission).
 	// Calls are never sent before their intended time, so the calls sent
-	// since the start never exceed Rate × elapsed. 0 (the default) runs a
-	// closed loop: Workers callers, each sending its next call when the last
-	// one is answered.
+	// since the start never exceed Rate × elapsed; after a stall of the
+	// target, though, the calls that fell due during it go out as soon as
+	// workers are free (as wrk2 does). Once the schedule's end has passed
+	// by max(1s, a tenth of the run, Timeout), calls not yet sent are not
+	// sent: Result.Unsent counts them, and the run ends. 0 (the default)
+	// runs a closed loop: Workers callers, each sending its next call when
+	// the last one is answered.
 	Rate float64
 	// Duration is the measured time, after the warm-up. Default 10s unless
 	// Calls is set.
@@ -83,8 +88,8 @@ type Config struct {
 	// Classify sorts a caller's errors into kinds. Default Classify.
 	Classify func(error) Outcome
 	// IgnoreRetryAfter turns off the pause after an HTTP 429. By default a
-	// 429 stops all sending until its Retry-After (capped at MaxRetryAfter;
-	// DefaultRetryAfter without one) has passed. In open loop the rest of
+	// 429 stops all sending until its Retry-After (DefaultRetryAfter without
+	// one) has passed; one longer than MaxRetryAfter ends the run. In open loop the rest of
 	// the schedule then moves back by the pause, so sending resumes at Rate
 	// instead of bursting out the calls that fell due during the pause
 	// (the run lasts that much longer); every call is still measured from
@@ -189,7 +194,13 @@ type run struct {
 	warmTickets  int64   // open loop: tickets before measureStart
 	totalTickets int64   // open loop: warmTickets + measured tickets
 	next         atomic.Int64
-	pauseUntil   atomic.Int64 // unix ns before which nobody sends (429)
+	// sendBy is, in open loop, the latest time (before the shift) a ticket
+	// is still sent: the schedule's end plus a grace. Past it, the target
+	// cannot keep up and the tickets left are counted in unsent instead.
+	sendBy     time.Time
+	unsent     atomic.Int64
+	stopped    atomic.Pointer[string] // why the run ended early; nil: it did not
+	pauseUntil atomic.Int64           // unix ns before which nobody sends (429)
 
 	// Open loop: every 429 pause moves the rest of the schedule back by the
 	// pause's length, so that sending resumes at the asked rate where it
@@ -236,6 +247,8 @@ func Run(ctx context.Context, cfg Config, load *Workload, caller Caller) (*Resul
 			measured = max(1, int64(math.Ceil(cfg.Duration.Seconds()*cfg.Rate)))
 		}
 		r.totalTickets = r.warmTickets + measured
+		planned := time.Duration(float64(r.totalTickets) * r.period)
+		r.sendBy = r.start.Add(planned + max(time.Second, planned/10, cfg.Timeout))
 	} else if cfg.Calls == 0 {
 		r.end = r.measureStart.Add(cfg.Duration)
 	}
@@ -285,17 +298,20 @@ func (r *run) openWorker(ctx context.Context, rec *recorder, rng *rand.Rand) {
 			return
 		}
 		intended := r.start.Add(time.Duration(float64(i) * r.period))
-		if !r.waitUntil(ctx, timer, intended, true) {
+		now, ok := r.waitUntil(ctx, timer, intended, true)
+		if !ok {
+			return
+		}
+		if now.After(r.sendBy.Add(time.Duration(r.shift.Load()))) {
+			r.abandonTickets(i)
 			return
 		}
 		if i >= r.warmTickets {
 			r.startMeasuring()
 		}
 		op := r.load.pick(rng.Float64())
-		var now time.Time
-		if r.cfg.Timeout > 0 {
-			now = time.Now() // the call may start after its intended time
-		}
+		// now (read by waitUntil) starts the call's timeout: the call may
+		// start after its intended time.
 		err := r.call(ctx, &ct, now, op)
 		doneAt := time.Now()
 		if cancelled(ctx) {
@@ -318,11 +334,11 @@ func (r *run) closedWorker(ctx context.Context, rec *recorder, rng *rand.Rand) {
 	var sent time.Time
 	for {
 		if r.pauseUntil.Load() != 0 || sent.IsZero() {
-			if !r.waitUntil(ctx, timer, time.Time{}, false) {
+			if _, ok := r.waitUntil(ctx, timer, time.Time{}, false); !ok {
 				return
 			}
 			sent = time.Now()
-		} else if cancelled(ctx) {
+		} else if cancelled(ctx) || r.stopped.Load() != nil {
 			return
 		}
 		measured := !sent.Before(r.measureStart)
@@ -348,17 +364,18 @@ func (r *run) closedWorker(ctx context.Context, rec *recorder, rng *rand.Rand) {
 }
 
 // waitUntil sleeps until t (plus the schedule's shift when shifted) and
-// past any 429 pause; false when ctx ended. A zero t with no pause in force
-// returns at once without reading the clock (the closed loop's common case).
-// The shift is read on every wake-up, so a pause that begins while a worker
-// sleeps moves its call back too.
-func (r *run) waitUntil(ctx context.Context, timer *time.Timer, t time.Time, shifted bool) bool {
+// past any 429 pause, and returns the time it last read (zero when it read
+// none); false when ctx ended or the run was stopped. A zero t with no
+// pause in force returns at once without reading the clock (the closed
+// loop's common case). The shift is read on every wake-up, so a pause that
+// begins while a worker sleeps moves its call back too.
+func (r *run) waitUntil(ctx context.Context, timer *time.Timer, t time.Time, shifted bool) (time.Time, bool) {
 	for {
-		if cancelled(ctx) {
-			return false
+		if cancelled(ctx) || r.stopped.Load() != nil {
+			return time.Time{}, false
 		}
 		if t.IsZero() && r.pauseUntil.Load() == 0 {
-			return true
+			return time.Time{}, true
 		}
 		now := time.Now()
 		wake := t
@@ -372,15 +389,34 @@ func (r *run) waitUntil(ctx context.Context, timer *time.Timer, t time.Time, shi
 		}
 		d := wake.Sub(now)
 		if d <= 0 {
-			return true
+			return now, true
 		}
 		timer.Reset(d)
 		select {
 		case <-ctx.Done():
-			return false
+			return time.Time{}, false
 		case <-timer.C:
 		}
 	}
+}
+
+// abandonTickets ends an open loop that fell behind its schedule for good:
+// ticket i (claimed, not sent) and every ticket nobody claimed yet are
+// counted as unsent if they are measured ones. Tickets other workers
+// claimed come here one by one.
+func (r *run) abandonTickets(i int64) {
+	if i >= r.warmTickets {
+		r.unsent.Add(1)
+	}
+	if prev := r.next.Swap(r.totalTickets); prev < r.totalTickets {
+		r.unsent.Add(r.totalTickets - max(prev, r.warmTickets))
+	}
+}
+
+// stop ends the run early for reason: no call is sent any more; calls in
+// flight finish and are recorded.
+func (r *run) stop(reason string) {
+	r.stopped.CompareAndSwap(nil, &reason)
 }
 
 // cancelled polls ctx without the lock that Err takes.
@@ -457,7 +493,10 @@ func (r *run) pause(d time.Duration) {
 	if d <= 0 {
 		d = DefaultRetryAfter
 	}
-	d = min(d, MaxRetryAfter)
+	if d > MaxRetryAfter {
+		r.stop(fmt.Sprintf("the server asked for a pause of %v (Retry-After), longer than the %v a run waits out", d, MaxRetryAfter))
+		return
+	}
 	now := time.Now()
 	until := now.Add(d).UnixNano()
 	r.pauseMu.Lock()

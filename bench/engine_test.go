@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -497,5 +498,91 @@ func TestCallTimeoutDeadlines(t *testing.T) {
 	}
 	if ctxs[5] == ctxs[4] || ctxs[5].Err() != nil {
 		t.Fatal("an ended context was reused")
+	}
+}
+
+// An open loop whose target cannot keep up (4 workers, 50 ms per call, 1000
+// calls/s asked) used to go on until every ticket was sent, ten times its
+// planned duration. Past the schedule's end and its grace it now stops
+// sending; every measured ticket is either a measured call or counted as
+// unsent, and the report says so.
+func TestOpenLoopThatFallsBehindStopsAndCountsUnsent(t *testing.T) {
+	c := &countingCaller{delay: 50 * time.Millisecond}
+	res, err := Run(context.Background(), Config{Rate: 1000, Duration: 200 * time.Millisecond, Workers: 4}, testWorkload(t), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Unsent == 0 {
+		t.Fatalf("no call counted unsent: %d calls measured of 200", res.Calls)
+	}
+	if res.Calls+res.Unsent != 200 {
+		t.Fatalf("%d calls + %d unsent, want the 200 tickets exactly", res.Calls, res.Unsent)
+	}
+	if got := c.n.Load(); got != res.Calls {
+		t.Fatalf("caller saw %d calls, %d measured", got, res.Calls)
+	}
+	var b strings.Builder
+	if err := WriteReport(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "never sent") {
+		t.Fatalf("report does not say calls were never sent:\n%s", b.String())
+	}
+}
+
+// A Retry-After longer than MaxRetryAfter ends the run instead of being cut
+// to MaxRetryAfter, which came back to someone else's node before it asked.
+func TestRetryAfterBeyondTheMaxStopsTheRun(t *testing.T) {
+	for _, rate := range []float64{0, 200} {
+		c := &countingCaller{fail: func(n int64) error {
+			if n == 3 {
+				return throttleErr{after: MaxRetryAfter + time.Second}
+			}
+			return nil
+		}}
+		classify := func(err error) Outcome {
+			var te throttleErr
+			if errors.As(err, &te) {
+				return Outcome{Kind: HTTPKind(429), Throttled: true, RetryAfter: te.after}
+			}
+			return Classify(err)
+		}
+		res, err := Run(context.Background(), Config{Rate: rate, Duration: 5 * time.Second, Workers: 1, Classify: classify}, testWorkload(t), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Stopped == "" || !strings.Contains(res.Stopped, "Retry-After") {
+			t.Fatalf("rate %v: Stopped = %q, want why", rate, res.Stopped)
+		}
+		if n := c.n.Load(); n != 3 {
+			t.Fatalf("rate %v: %d calls sent, want none after the third (the 429)", rate, n)
+		}
+	}
+}
+
+// Calls slower than the histograms' range are counted as clipped, and the
+// report warns that the max is a lower bound.
+func TestClippedLatenciesAreCounted(t *testing.T) {
+	c := &countingCaller{delay: 3 * time.Millisecond}
+	res, err := Run(context.Background(), Config{Calls: 20, Workers: 2, MaxLatency: time.Millisecond}, testWorkload(t), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Clipped != 20 {
+		t.Fatalf("clipped %d, want all 20", res.Clipped)
+	}
+	var b strings.Builder
+	if err := WriteReport(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "lower bounds") {
+		t.Fatalf("report does not warn about clipped latencies:\n%s", b.String())
+	}
+	m, err := Merge(res, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Clipped != 40 {
+		t.Fatalf("merged clipped %d, want 40", m.Clipped)
 	}
 }

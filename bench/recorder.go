@@ -34,6 +34,7 @@ type recorder struct {
 	icalls   int64 // since the last collect
 	ierrors  int64
 	kinds    map[string]int64
+	clipped  int64 // calls slower than maxUS, recorded as maxUS
 	_        cpu.CacheLinePad
 }
 
@@ -73,6 +74,9 @@ func toMicros(d time.Duration, maxUS int64) int64 {
 func (rec *recorder) record(op *Op, latency time.Duration, kind string, failed bool) {
 	us := toMicros(latency, rec.maxUS)
 	rec.mu.Lock()
+	if latency.Microseconds() > rec.maxUS {
+		rec.clipped++
+	}
 	// Values are clamped into range above, so RecordValue cannot fail.
 	_ = rec.total.RecordValue(us)
 	_ = rec.methods[op.methodIndex].RecordValue(us)
@@ -249,10 +253,15 @@ func (r *run) result(c *collector, finished time.Time) *Result {
 		}
 		res.Calls += rec.calls
 		res.Errors += rec.errors
+		res.Clipped += rec.clipped
 		for k, n := range rec.kinds {
 			res.ErrorsByKind[k] += n
 		}
 		rec.mu.Unlock()
+	}
+	res.Unsent = r.unsent.Load()
+	if p := r.stopped.Load(); p != nil {
+		res.Stopped = *p
 	}
 	r.startMeasuring() // no measured call at all: no requests either
 	if rc, ok := r.caller.(RequestCounter); ok {

@@ -55,6 +55,16 @@ func WriteReport(w io.Writer, r *Result) error {
 	b.WriteString("\n")
 	fmt.Fprintf(&b, "  requests   %d = %.1f req/s, mean batch size %.2f\n", r.Requests, r.RequestsPerSecond(), r.MeanBatchSize())
 	fmt.Fprintf(&b, "  latency    %s  mean %s\n", percentiles(r.Latency), FormatDuration(r.Latency.Mean()))
+	if r.Clipped > 0 {
+		fmt.Fprintf(&b, "  WARNING    %d calls took longer than the histograms' range and were recorded as its max (%s): the max and the percentiles that reach it are lower bounds\n",
+			r.Clipped, FormatDuration(r.Latency.Max()))
+	}
+	if r.Unsent > 0 {
+		fmt.Fprintf(&b, "  WARNING    %d calls due were never sent: the target could not keep up with the rate asked (every worker busy past the schedule's end)\n", r.Unsent)
+	}
+	if r.Stopped != "" {
+		fmt.Fprintf(&b, "  STOPPED    %s\n", r.Stopped)
+	}
 	errPct := 0.0
 	if r.Calls > 0 {
 		errPct = 100 * float64(r.Errors) / float64(r.Calls)

@@ -71,6 +71,18 @@ type Result struct {
 	Timeline []Interval `json:"timeline,omitempty"`
 	// Sources is the number of runs merged into this result (1 for a run).
 	Sources int `json:"sources"`
+	// Clipped counts measured calls slower than the histograms' range
+	// (Config.MaxLatency), recorded as that maximum: when it is not 0, the
+	// max and the percentiles it reaches are lower bounds.
+	Clipped int64 `json:"clipped,omitempty"`
+	// Unsent counts open-loop calls that fell due but were never sent:
+	// every worker was still busy with earlier calls when the schedule's
+	// end had long passed (see Config.Rate), so the target could not keep
+	// up with the rate asked. Not counted in Calls.
+	Unsent int64 `json:"unsent,omitempty"`
+	// Stopped, when not empty, says why the run ended before its planned
+	// end (a Retry-After longer than MaxRetryAfter).
+	Stopped string `json:"stopped,omitempty"`
 }
 
 // Interval is one step of a result's timeline.
@@ -359,6 +371,11 @@ func Merge(results ...*Result) (*Result, error) {
 		out.Calls += r.Calls
 		out.Errors += r.Errors
 		out.Requests += r.Requests
+		out.Clipped += r.Clipped
+		out.Unsent += r.Unsent
+		if r.Stopped != "" && out.Stopped == "" {
+			out.Stopped = r.Stopped
+		}
 		out.Sources += max(r.Sources, 1)
 		for k, n := range r.ErrorsByKind {
 			out.ErrorsByKind[k] += n
