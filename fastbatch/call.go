@@ -146,20 +146,22 @@ func (c *call) wanted() bool {
 
 // resolve hands the outcome to the waiter, exactly once. result is copied,
 // so the caller owns what it receives and body buffers can be reused. After
-// resolve the pipeline must not touch c.
-func (c *call) resolve(result []byte, err error) {
+// resolve the pipeline must not touch c. It reports whether a waiter (or
+// the future) received the outcome: false when the caller had already
+// given up.
+func (c *call) resolve(result []byte, err error) bool {
 	if f := c.fut; f != nil {
 		f.set(result, err)
 		if c.stopWatch != nil {
 			c.stopWatch() // the future's context watcher is not needed any more
 		}
 		putCall(c)
-		return
+		return true
 	}
 	if !c.state.CompareAndSwap(statePending, stateResolved) {
 		// The waiter gave up and left the call to the pipeline.
 		putCall(c)
-		return
+		return false
 	}
 	if err == nil {
 		if c.appendResult {
@@ -172,6 +174,7 @@ func (c *call) resolve(result []byte, err error) {
 	}
 	c.err = err
 	c.done <- struct{}{}
+	return true
 }
 
 // ownCopy returns a copy of result the caller owns. make+copy into a local

@@ -416,7 +416,10 @@ func (c *Client) SubmitMany(ctx context.Context, reqs []Request) ([]Result, erro
 		}
 		perBand[cl.band] = append(perBand[cl.band], cl)
 	}
-	for b, cs := range perBand {
+	// Highest band first: PublishBatch waits for room, and a full low band
+	// must not hold back this request's higher-priority calls.
+	for b := len(perBand) - 1; b >= 0; b-- {
+		cs := perBand[b]
 		for len(cs) > 0 {
 			n := min(len(cs), c.bands[b].Cap())
 			if err := c.bands[b].PublishBatch(ctx, cs[:n]); err != nil {
@@ -591,8 +594,7 @@ func (c *Client) dropLeader(cl *call) {
 			// A future has no goroutine of its own to retry on.
 			c.resubmitFuture(f)
 		} else {
-			// The follower submits again, still counted as submitted.
-			f.resolve(nil, errLeaderLost)
+			c.handBack(f)
 		}
 		f = next
 	}
@@ -618,10 +620,21 @@ func (c *Client) resubmitFuture(f *call) {
 // (its leader's failure is not its own).
 func (c *Client) resubmitFollower(f *call) error {
 	if f.fut == nil {
-		f.resolve(nil, errLeaderLost) // still counted as submitted: its caller sends again
+		c.handBack(f)
 		return nil
 	}
 	return c.republish(f)
+}
+
+// handBack gives a Submit follower whose leader failed for the leader's
+// own reasons back to its caller (errLeaderLost), which sends a call of its
+// own; it stays counted as submitted meanwhile. A caller that had already
+// given up sends nothing: its call is counted failed here, or it would be
+// pending for ever.
+func (c *Client) handBack(f *call) {
+	if !f.resolve(nil, errLeaderLost) {
+		c.counters.add(nil, ctrFailed, 1)
+	}
 }
 
 // republish gives a future's call, whose dedup leader failed for reasons

@@ -3,8 +3,11 @@ package fastbatch
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/valyala/fasthttp"
 )
 
 // TestLeaderTimingOutOnAFullRingDoesNotPublishForItsFollower: with
@@ -137,5 +140,108 @@ func TestFailFastSubmitRacingStopGetsErrStopped(t *testing.T) {
 	}
 	if err := <-got; !errors.Is(err, ErrStopped) {
 		t.Fatalf("Submit racing Stop: %v, want ErrStopped", err)
+	}
+}
+
+// TestFollowerThatGaveUpBeforeItsLeaderWasLostIsCounted: a Submit follower
+// whose caller's context ended is not sent again when its leader is lost,
+// so it must be counted as failed right there; it used to stay pending for
+// good and WaitForCompletion never returned.
+func TestFollowerThatGaveUpBeforeItsLeaderWasLostIsCounted(t *testing.T) {
+	d, g := newGatedDoer()
+	c := startClient(t, Config{RingSize: 2, Bands: 1, MaxBatchSize: 1, MaxConcurrentBatches: 1}, d)
+	defer g.open()
+	var futs []*Future
+	for i := range 4 { // 1 in flight + 1 staged + 2 in the ring: full
+		futs = append(futs, c.Go(context.Background(), "query", map[string]int{"i": i}))
+	}
+	waitFor(t, func() bool { return len(g.entered) == 1 && c.bands[0].Len() == 2 })
+	params := map[string]string{"shared": "gave-up"}
+	leadCtx, cancelLead := context.WithCancel(context.Background())
+	leader := make(chan error, 1)
+	go func() {
+		_, err := c.Submit(leadCtx, "query", params)
+		leader <- err
+	}()
+	waitFor(t, func() bool { return c.Stats().DedupCacheSize == 5 })
+	folCtx, cancelFol := context.WithCancel(context.Background())
+	follower := make(chan error, 1)
+	go func() {
+		_, err := c.Submit(folCtx, "query", params)
+		follower <- err
+	}()
+	waitFor(t, func() bool { return c.Stats().DedupHits == 1 })
+	cancelFol()
+	if err := <-follower; !errors.Is(err, context.Canceled) {
+		t.Fatalf("follower: %v, want context.Canceled", err)
+	}
+	cancelLead() // the leader's publish fails: its follower is lost too
+	if err := <-leader; !errors.Is(err, context.Canceled) {
+		t.Fatalf("leader: %v, want context.Canceled", err)
+	}
+	g.open()
+	for _, f := range futs {
+		if _, err := f.Wait(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.WaitForCompletion(ctx); err != nil {
+		t.Fatalf("WaitForCompletion: %v with %d pending", err, c.Stats().PendingRequests)
+	}
+}
+
+// TestSubmitManyPublishesHigherBandsFirst: SubmitMany waits for ring room
+// band by band; its high-band calls must not wait behind a full low band.
+// With band 0 saturated, its band-1 call is published at once and so is the
+// next call sent once the server frees the slot.
+func TestSubmitManyPublishesHigherBandsFirst(t *testing.T) {
+	d, g := newMemDoer(), newGate()
+	var mu sync.Mutex
+	var order []string
+	d.handle = func(ctx context.Context, reqs []wireReq, resp *fasthttp.Response) error {
+		mu.Lock()
+		order = append(order, string(reqs[0].Params))
+		mu.Unlock()
+		if err := g.wait(ctx); err != nil {
+			return err
+		}
+		resp.SetBody(answerAll(reqs, nil))
+		return nil
+	}
+	c := startClient(t, Config{RingSize: 2, Bands: 2, MaxBatchSize: 1, MaxConcurrentBatches: 1, Dedup: Off, AgingLimit: time.Minute}, d)
+	defer g.open()
+	var futs []*Future
+	for i := range 4 { // band 0: 1 in flight + 1 staged + 2 in the ring: full
+		futs = append(futs, c.Go(context.Background(), "query", map[string]int{"i": i}))
+	}
+	waitFor(t, func() bool { return len(g.entered) == 1 && c.bands[0].Len() == 2 })
+	done := make(chan []Result, 1)
+	go func() {
+		res, _ := c.SubmitMany(context.Background(), []Request{
+			{Method: "query", Params: map[string]string{"band": "0"}},
+			{Method: "query", Params: map[string]string{"band": "1"}, Priority: 1},
+		})
+		done <- res
+	}()
+	waitFor(t, func() bool { return c.Stats().PendingRequests == 6 })
+	time.Sleep(20 * time.Millisecond) // the band-1 call reaches the assembler if it was published
+	g.open()
+	res := <-done
+	for i, r := range res {
+		if r.Err != nil {
+			t.Fatalf("call %d: %v", i, r.Err)
+		}
+	}
+	for _, f := range futs {
+		if _, err := f.Wait(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(order) < 2 || order[1] != `{"band":"1"}` {
+		t.Fatalf("requests in order %v: the band-1 call was not next after the one in flight", order)
 	}
 }
