@@ -47,8 +47,12 @@ func (f *fifo) pop() *call {
 	return c
 }
 
-// wireSize estimates a call's encoded size in a batch.
-func wireSize(c *call) int { return len(c.method) + len(c.params) + 48 }
+// wireSize bounds a call's encoded size in a batch: codec.AppendRequest's
+// 46 bytes around method and params (separator included) plus the wire id,
+// counted at its widest (20 digits) since ids grow for the client's
+// lifetime, so MaxBatchBytes holds however long it has run. (A method that
+// needs JSON escapes adds its escapes; real ones need none.)
+func wireSize(c *call) int { return len(c.method) + len(c.params) + 66 }
 
 // assembler is the single goroutine that drains the band rings, highest
 // band first, into batches and hands them to the dispatchers.

@@ -1031,3 +1031,45 @@ func TestParamsReusableAfterGoReturns(t *testing.T) {
 		t.Fatalf("the overwritten params went on the wire %d times", got)
 	}
 }
+
+// TestMaxBatchBytesHoldsForSmallCallsAndLongLivedClients: the per-call size
+// estimate used to assume a 48-byte envelope, two digits of wire id
+// included; with many tiny calls and the long wire ids of a client that has
+// run for a while (ids only grow), bodies came out 15 % over MaxBatchBytes.
+func TestMaxBatchBytesHoldsForSmallCallsAndLongLivedClients(t *testing.T) {
+	for _, firstID := range []uint64{0, 1e9, 1e18} {
+		t.Run(fmt.Sprint(firstID), func(t *testing.T) {
+			d := newMemDoer()
+			d.handle = func(ctx context.Context, reqs []wireReq, resp *fasthttp.Response) error {
+				resp.SetBody(answerAll(reqs, nil))
+				return nil
+			}
+			var maxBody atomic.Int64
+			counting := doerFunc(func(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response, opts ...fastpool.RequestOption) error {
+				if n := int64(len(req.Body())); n > maxBody.Load() {
+					maxBody.Store(n)
+				}
+				return d.Do(ctx, req, resp, opts...)
+			})
+			c := startClient(t, Config{EagerFlush: Off, MaxWait: 5 * time.Millisecond, MaxBatchBytes: 10000,
+				MaxBatchSize: 1000, Dedup: Off}, counting)
+			c.snd.wireIDs.Store(firstID)
+			reqs := make([]Request, 2000)
+			for i := range reqs {
+				reqs[i] = Request{Method: "query", Params: fmt.Appendf(nil, `{"n":%d}`, i)}
+			}
+			res, err := c.SubmitMany(context.Background(), reqs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range res {
+				if r.Err != nil {
+					t.Fatal(r.Err)
+				}
+			}
+			if n := maxBody.Load(); n > 10000 {
+				t.Fatalf("a request body of %d bytes exceeds MaxBatchBytes 10000", n)
+			}
+		})
+	}
+}
