@@ -1073,3 +1073,30 @@ func TestMaxBatchBytesHoldsForSmallCallsAndLongLivedClients(t *testing.T) {
 		})
 	}
 }
+
+// TestPrometheusEndpointLabelIsValidAndCarriesNoSecrets: the learned-limit
+// label is escaped as the text format wants (Go's %q escapes such as
+// \u200b or \xff make a scrape fail), and user info and the query, where
+// API keys live, are left out of a public label.
+func TestPrometheusEndpointLabelIsValidAndCarriesNoSecrets(t *testing.T) {
+	for _, tc := range []struct{ endpoint, want string }{
+		{"https://user:secret@node.example/v3?apikey=k", `endpoint="https://node.example/v3"`},
+		{"http://h/v3/\u00e9\u200b", `endpoint="http://h/v3/%C3%A9%E2%80%8B"`},
+		{"http://h/v3\n\"\\\xff", `endpoint="http://h/v3\n\"\\` + "\uFFFD" + `"`}, // no URL: escaped as it is
+	} {
+		st := Stats{LearnedLimits: map[string]int{tc.endpoint: 7}}
+		var b strings.Builder
+		if err := st.WritePrometheus(&b); err != nil {
+			t.Fatal(err)
+		}
+		line := ""
+		for _, l := range strings.Split(b.String(), "\n") {
+			if strings.HasPrefix(l, "fastbatch_learned_batch_limit{") {
+				line = l
+			}
+		}
+		if want := "fastbatch_learned_batch_limit{" + tc.want + "} 7"; line != want {
+			t.Errorf("%q:\n got %s\nwant %s", tc.endpoint, line, want)
+		}
+	}
+}

@@ -3,6 +3,8 @@ package fastbatch
 import (
 	"fmt"
 	"io"
+	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -248,8 +250,22 @@ func (s Stats) WritePrometheus(w io.Writer) error {
 	if len(s.LearnedLimits) > 0 {
 		p("# HELP fastbatch_learned_batch_limit Batch limit learned from the server.\n# TYPE fastbatch_learned_batch_limit gauge\n")
 		for ep, l := range s.LearnedLimits {
-			p("fastbatch_learned_batch_limit{endpoint=%q} %d\n", ep, l)
+			p("fastbatch_learned_batch_limit{endpoint=\"%s\"} %d\n", promLabel(ep), l)
 		}
 	}
 	return err
+}
+
+// promLabel is endpoint as a Prometheus label value: without user info
+// and query (which may hold credentials or API keys; a label is public),
+// invalid UTF-8 replaced, and escaped as the text format wants (only \\,
+// \" and \n; Go's %q escapes would make the scrape fail).
+func promLabel(endpoint string) string {
+	if u, err := url.Parse(endpoint); err == nil {
+		u.User = nil
+		u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = "", false, "", ""
+		endpoint = u.String()
+	}
+	endpoint = strings.ToValidUTF8(endpoint, "\uFFFD")
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(endpoint)
 }
