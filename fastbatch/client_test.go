@@ -771,6 +771,8 @@ func TestConfigValidate(t *testing.T) {
 		{"retries below -1", Config{Endpoint: testEndpoint, MaxRetries: -2}, "MaxRetries"},
 		{"bad toggle", Config{Endpoint: testEndpoint, EagerFlush: 7}, "EagerFlush"},
 		{"bad policy", Config{Endpoint: testEndpoint, QueueFull: 9}, "QueueFull"},
+		{"rings too large in all", Config{Endpoint: testEndpoint, Bands: 64, RingSize: 1 << 24}, "Bands × RingSize"},
+		{"default bands, rings too large", Config{Endpoint: testEndpoint, RingSize: 1 << 23}, "Bands × RingSize"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.cfg.Validate()

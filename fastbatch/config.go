@@ -110,7 +110,8 @@ type Config struct {
 	Bands int
 
 	// RingSize is the capacity of each band's ring (rounded up to a power of
-	// two by the ring). Default 4096.
+	// two by the ring). Default 4096; Bands × RingSize at most 1<<24, since
+	// New allocates every ring in full.
 	RingSize int
 
 	// MaxBatchSize is the most calls one HTTP request carries. Default 100.
@@ -243,6 +244,11 @@ func (c Config) Validate() error {
 	}
 	if c.MaxRetries < -1 {
 		return fmt.Errorf("fastbatch: Config.MaxRetries = %d out of range [-1, %d]", c.MaxRetries, maxRetriesLimit)
+	}
+	if b, r := int64(orInt(c.Bands, DefaultBands)), int64(orInt(c.RingSize, DefaultRingSize)); b*r > maxRingSize {
+		// New allocates every band's ring in full: 64 bands of 1<<24 slots
+		// would be 16 GiB before the first call.
+		return fmt.Errorf("fastbatch: Config.Bands × RingSize = %d × %d slots, more than %d in all (every ring is allocated in full by New)", b, r, int64(maxRingSize))
 	}
 	for _, t := range []struct {
 		name string
