@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 	"strings"
 	"sync"
@@ -116,7 +117,8 @@ var (
 // Decompress appends the decoding of src, compressed with the content coding
 // enc, to dst and returns the extended slice. "" and "identity" copy src.
 //
-// The output is capped at limit bytes (DefaultDecompressLimit if limit ≤ 0):
+// The output is capped at limit bytes (DefaultDecompressLimit if limit ≤ 0;
+// any limit over math.MaxInt/2 counts as math.MaxInt/2):
 // past it Decompress stops and returns an error wrapping ErrTooLarge. The
 // output buffer grows geometrically but never past limit+1 bytes, so a small
 // hostile body cannot expand into gigabytes. zstd frames asking for a window over 8 MiB
@@ -134,6 +136,7 @@ func Decompress(dst, src []byte, enc string, limit int) ([]byte, error) {
 	if limit <= 0 {
 		limit = DefaultDecompressLimit
 	}
+	limit = min(limit, maxDecompressLimit) // limit+1 must not overflow
 	switch c {
 	case codingGzip:
 		return gunzip(dst, src, limit)
@@ -198,25 +201,28 @@ func wrapDecodeErr(name string, err error) error {
 	return fmt.Errorf("%w: %s: %v", ErrCorrupt, name, err)
 }
 
+// maxDecompressLimit caps Decompress's limit: any larger value means no
+// practical cap, and limit+1 must still fit in an int.
+const maxDecompressLimit = math.MaxInt / 2
+
 // readLimited appends everything r yields to dst, failing with ErrTooLarge
 // once more than limit bytes arrived. The buffer grows geometrically from a
-// guess of 4× the compressed size but never past limit+1 bytes of output.
+// guess of 4× the compressed size, each time to exactly the size asked (not
+// append's rounded-up growth), and never past limit+1 bytes of output; no
+// read goes past that either.
 func readLimited(r io.Reader, dst []byte, srcLen, limit int) ([]byte, error) {
 	start := len(dst)
+	end := start + limit + 1 // limit+1 bytes prove the output too large
 	want := min(max(4*srcLen, 512), limit+1)
 	if cap(dst)-start < want {
-		dst = append(dst[:start:start], make([]byte, want)...)[:start]
+		dst = growExact(dst, want)
 	}
 	for {
 		if len(dst) == cap(dst) {
 			got := len(dst) - start
-			if got > limit {
-				return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, limit)
-			}
-			grow := min(max(got, 512), limit+1-got)
-			dst = append(dst, make([]byte, grow)...)[:len(dst)]
+			dst = growExact(dst, min(max(got, 512), end-len(dst)))
 		}
-		n, err := r.Read(dst[len(dst):cap(dst)])
+		n, err := r.Read(dst[len(dst):min(cap(dst), end)])
 		dst = dst[:len(dst)+n]
 		if len(dst)-start > limit {
 			return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, limit)
@@ -228,6 +234,14 @@ func readLimited(r io.Reader, dst []byte, srcLen, limit int) ([]byte, error) {
 			return nil, err
 		}
 	}
+}
+
+// growExact returns dst with room for n more bytes, reallocated to exactly
+// that capacity (rounded only to the allocator's size class).
+func growExact(dst []byte, n int) []byte {
+	nb := make([]byte, len(dst), len(dst)+n)
+	copy(nb, dst)
+	return nb
 }
 
 // appendWriter is an io.Writer appending to a byte slice.

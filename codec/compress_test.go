@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"math"
 	"os"
 	"runtime"
 	"strconv"
@@ -214,6 +215,46 @@ func TestCompressConcurrent(t *testing.T) {
 	for g := 0; g < 8; g++ {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// A limit of math.MaxInt (no practical cap) used to overflow limit+1 and
+// panic in makeslice on every compressed body.
+func TestDecompressWithNoPracticalLimit(t *testing.T) {
+	body := bytes.Repeat([]byte(`{"jsonrpc":"2.0","id":1,"result":"x"}`), 100)
+	for _, enc := range []string{EncodingGzip, EncodingZstd} {
+		c, err := Compress(nil, body, enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := Decompress(nil, c, enc, math.MaxInt)
+		if err != nil || !bytes.Equal(out, body) {
+			t.Fatalf("%s: %d bytes, %v", enc, len(out), err)
+		}
+	}
+}
+
+// countingZeros is an endless stream of zero bytes that counts what was read.
+type countingZeros struct{ n int }
+
+func (z *countingZeros) Read(p []byte) (int, error) {
+	clear(p)
+	z.n += len(p)
+	return len(p), nil
+}
+
+// readLimited never reads (and so never holds) more than limit+1 bytes: it
+// used to let append round the buffer up and read into all of it, up to
+// 1.24× the limit before noticing.
+func TestReadLimitedReadsAtMostLimitPlusOne(t *testing.T) {
+	for _, limit := range []int{1000, 1 << 20, 32 << 20} {
+		z := &countingZeros{}
+		if _, err := readLimited(z, nil, 100, limit); !errors.Is(err, ErrTooLarge) {
+			t.Fatalf("limit %d: %v, want ErrTooLarge", limit, err)
+		}
+		if z.n > limit+1 {
+			t.Fatalf("limit %d: read %d bytes, more than limit+1", limit, z.n)
 		}
 	}
 }

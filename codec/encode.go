@@ -30,14 +30,17 @@ var paramsAPI = sonic.Config{
 //     validated and returned as they are (same backing array, not copied), so
 //     the caller must not modify them until the call has been sent.
 //   - map[string]any, []any and map[string]string made of strings,
-//     numbers, bools, nil and such maps and slices are encoded directly,
-//     keys sorted, byte-for-byte as encoding/json would (HTML escaping off),
-//     allocating only the result;
+//     numbers, bools, nil and such maps and slices, nested at most 32
+//     levels, are encoded directly, keys sorted, byte-for-byte as
+//     encoding/json would (HTML escaping off), allocating only the result;
 //   - structs and pointers to structs (also inside those maps and slices)
 //     of plain fields are encoded from a per-type plan, byte-for-byte as
 //     encoding/json would (HTML escaping off), allocating only the result;
 //   - anything else (json.Marshaler implementations, embedded fields,
-//     []byte, other map types, ...) is encoded with sonic, map keys sorted.
+//     []byte, other map types, deeper nesting, ...) is encoded with sonic,
+//     map keys sorted; sonic differs from encoding/json in small ways (it
+//     leaves U+2028 and U+2029 unescaped, and writes an omitempty float
+//     holding -0).
 //
 // Either way equal values give equal bytes, which dedup relies on.
 //
