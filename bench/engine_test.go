@@ -176,6 +176,16 @@ type throttleErr struct{ after time.Duration }
 
 func (e throttleErr) Error() string { return "throttled" }
 
+// classifyThrottle is Classify that also knows throttleErr: a 429 with its
+// Retry-After.
+func classifyThrottle(err error) Outcome {
+	var te throttleErr
+	if errors.As(err, &te) {
+		return Outcome{Kind: HTTPKind(429), Throttled: true, RetryAfter: te.after}
+	}
+	return Classify(err)
+}
+
 func TestErrorsByKindAndRetryAfterPause(t *testing.T) {
 	var first atomic.Bool
 	c := &countingCaller{fail: func(n int64) error {
@@ -189,13 +199,7 @@ func TestErrorsByKindAndRetryAfterPause(t *testing.T) {
 		}
 		return nil
 	}}
-	classify := func(err error) Outcome {
-		var te throttleErr
-		if errors.As(err, &te) {
-			return Outcome{Kind: HTTPKind(429), Throttled: true, RetryAfter: te.after}
-		}
-		return Classify(err)
-	}
+	classify := classifyThrottle
 	res, err := Run(context.Background(), Config{Calls: 100, Workers: 1, Classify: classify}, testWorkload(t), c)
 	if err != nil {
 		t.Fatal(err)
@@ -342,13 +346,7 @@ func TestOpenLoopResumesAtRateAfter429(t *testing.T) {
 		}
 		return nil
 	}}
-	classify := func(err error) Outcome {
-		var te throttleErr
-		if errors.As(err, &te) {
-			return Outcome{Kind: HTTPKind(429), Throttled: true, RetryAfter: te.after}
-		}
-		return Classify(err)
-	}
+	classify := classifyThrottle
 	res, err := Run(context.Background(), Config{Rate: rate, Calls: 500, Workers: 64, Classify: classify}, testWorkload(t), c)
 	if err != nil {
 		t.Fatal(err)
@@ -540,14 +538,7 @@ func TestRetryAfterBeyondTheMaxStopsTheRun(t *testing.T) {
 			}
 			return nil
 		}}
-		classify := func(err error) Outcome {
-			var te throttleErr
-			if errors.As(err, &te) {
-				return Outcome{Kind: HTTPKind(429), Throttled: true, RetryAfter: te.after}
-			}
-			return Classify(err)
-		}
-		res, err := Run(context.Background(), Config{Rate: rate, Duration: 5 * time.Second, Workers: 1, Classify: classify}, testWorkload(t), c)
+		res, err := Run(context.Background(), Config{Rate: rate, Duration: 5 * time.Second, Workers: 1, Classify: classifyThrottle}, testWorkload(t), c)
 		if err != nil {
 			t.Fatal(err)
 		}

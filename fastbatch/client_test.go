@@ -828,17 +828,11 @@ var _ = json.RawMessage{}
 
 func TestMaxBatchBytesBoundsEachRequest(t *testing.T) {
 	d := newMemDoer()
-	var maxBody atomic.Int64
 	d.handle = func(ctx context.Context, reqs []wireReq, resp *fasthttp.Response) error {
 		resp.SetBody(answerAll(reqs, nil))
 		return nil
 	}
-	counting := doerFunc(func(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response, opts ...fastpool.RequestOption) error {
-		if n := int64(len(req.Body())); n > maxBody.Load() {
-			maxBody.Store(n)
-		}
-		return d.Do(ctx, req, resp, opts...)
-	})
+	counting, maxBody := maxBodyDoer(d)
 	c := startClient(t, Config{EagerFlush: Off, MaxWait: 5 * time.Millisecond, MaxBatchBytes: 2000}, counting)
 	reqs := make([]Request, 60)
 	for i := range reqs {
@@ -859,6 +853,17 @@ func TestMaxBatchBytesBoundsEachRequest(t *testing.T) {
 	if d.requests.Load() < 60*200/2000 {
 		t.Fatalf("%d requests: batches were not cut by bytes", d.requests.Load())
 	}
+}
+
+// maxBodyDoer wraps d, keeping the largest request body it saw.
+func maxBodyDoer(d Doer) (Doer, *atomic.Int64) {
+	maxBody := new(atomic.Int64)
+	return doerFunc(func(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response, opts ...fastpool.RequestOption) error {
+		if n := int64(len(req.Body())); n > maxBody.Load() {
+			maxBody.Store(n)
+		}
+		return d.Do(ctx, req, resp, opts...)
+	}), maxBody
 }
 
 type doerFunc func(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response, opts ...fastpool.RequestOption) error
@@ -1046,13 +1051,7 @@ func TestMaxBatchBytesHoldsForSmallCallsAndLongLivedClients(t *testing.T) {
 				resp.SetBody(answerAll(reqs, nil))
 				return nil
 			}
-			var maxBody atomic.Int64
-			counting := doerFunc(func(ctx context.Context, req *fasthttp.Request, resp *fasthttp.Response, opts ...fastpool.RequestOption) error {
-				if n := int64(len(req.Body())); n > maxBody.Load() {
-					maxBody.Store(n)
-				}
-				return d.Do(ctx, req, resp, opts...)
-			})
+			counting, maxBody := maxBodyDoer(d)
 			c := startClient(t, Config{EagerFlush: Off, MaxWait: 5 * time.Millisecond, MaxBatchBytes: 10000,
 				MaxBatchSize: 1000, Dedup: Off}, counting)
 			c.snd.wireIDs.Store(firstID)

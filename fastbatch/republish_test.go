@@ -10,6 +10,19 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
+// saturate fills band 0 of a client with RingSize 2 and MaxBatchSize 1 and
+// one dispatch slot, whose server g holds every request: one call in
+// flight, one staged, two in the ring. It returns their futures.
+func saturate(t *testing.T, c *Client, g *gate) []*Future {
+	t.Helper()
+	var futs []*Future
+	for i := range 4 {
+		futs = append(futs, c.Go(context.Background(), "query", map[string]int{"i": i}))
+	}
+	waitFor(t, func() bool { return len(g.entered) == 1 && c.bands[0].Len() == 2 })
+	return futs
+}
+
 // TestLeaderTimingOutOnAFullRingDoesNotPublishForItsFollower: with
 // QueueFull Block and a full ring, a Submit blocked publishing is a dedup
 // leader for a Future that joined it. When the Submit's deadline ends it
@@ -21,11 +34,7 @@ func TestLeaderTimingOutOnAFullRingDoesNotPublishForItsFollower(t *testing.T) {
 	d, g := newGatedDoer()
 	c := startClient(t, Config{RingSize: 2, Bands: 1, MaxBatchSize: 1, MaxConcurrentBatches: 1}, d)
 	defer g.open()
-	var futs []*Future
-	for i := range 4 { // 1 in flight + 1 staged + 2 in the ring: full
-		futs = append(futs, c.Go(context.Background(), "query", map[string]int{"i": i}))
-	}
-	waitFor(t, func() bool { return len(g.entered) == 1 && c.bands[0].Len() == 2 })
+	futs := saturate(t, c, g)
 
 	params := map[string]string{"shared": "yes"}
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
@@ -151,11 +160,7 @@ func TestFollowerThatGaveUpBeforeItsLeaderWasLostIsCounted(t *testing.T) {
 	d, g := newGatedDoer()
 	c := startClient(t, Config{RingSize: 2, Bands: 1, MaxBatchSize: 1, MaxConcurrentBatches: 1}, d)
 	defer g.open()
-	var futs []*Future
-	for i := range 4 { // 1 in flight + 1 staged + 2 in the ring: full
-		futs = append(futs, c.Go(context.Background(), "query", map[string]int{"i": i}))
-	}
-	waitFor(t, func() bool { return len(g.entered) == 1 && c.bands[0].Len() == 2 })
+	futs := saturate(t, c, g)
 	params := map[string]string{"shared": "gave-up"}
 	leadCtx, cancelLead := context.WithCancel(context.Background())
 	leader := make(chan error, 1)
@@ -212,11 +217,7 @@ func TestSubmitManyPublishesHigherBandsFirst(t *testing.T) {
 	}
 	c := startClient(t, Config{RingSize: 2, Bands: 2, MaxBatchSize: 1, MaxConcurrentBatches: 1, Dedup: Off, AgingLimit: time.Minute}, d)
 	defer g.open()
-	var futs []*Future
-	for i := range 4 { // band 0: 1 in flight + 1 staged + 2 in the ring: full
-		futs = append(futs, c.Go(context.Background(), "query", map[string]int{"i": i}))
-	}
-	waitFor(t, func() bool { return len(g.entered) == 1 && c.bands[0].Len() == 2 })
+	futs := saturate(t, c, g)
 	done := make(chan []Result, 1)
 	go func() {
 		res, _ := c.SubmitMany(context.Background(), []Request{

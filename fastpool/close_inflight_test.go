@@ -30,6 +30,50 @@ func holdServer(t *testing.T) (url string, got <-chan struct{}) {
 	return "http://" + addr + "/", ch
 }
 
+// doInBackground runs one request to url (POST when post) with ctx on its
+// own goroutine and waits until got says it reached the server; the
+// returned channel delivers Do's error.
+func doInBackground(t *testing.T, ctx context.Context, p *Pool, url string, post bool, got <-chan struct{}) <-chan error {
+	t.Helper()
+	errc := make(chan error, 1)
+	go func() {
+		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+		defer fasthttp.ReleaseRequest(req)
+		defer fasthttp.ReleaseResponse(resp)
+		req.SetRequestURI(url)
+		if post {
+			req.Header.SetMethod(fasthttp.MethodPost)
+			req.SetBodyString(`{"jsonrpc":"2.0","id":1,"method":"status"}`)
+		}
+		errc <- p.Do(ctx, req, resp)
+	}()
+	select {
+	case <-got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the request never reached the server")
+	}
+	return errc
+}
+
+// closeAndExpectInterrupted closes p and checks that the request behind
+// errc returns ErrPoolClosed long before the minute it would otherwise wait.
+func closeAndExpectInterrupted(t *testing.T, p *Pool, errc <-chan error) {
+	t.Helper()
+	start := time.Now()
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-errc:
+		if !errors.Is(err, ErrPoolClosed) {
+			t.Fatalf("Do returned %v, want ErrPoolClosed", err)
+		}
+	case <-time.After(15 * time.Second): // far below the minute it would wait
+		t.Fatal("Do still waiting 15s after Close")
+	}
+	t.Logf("Do returned %v after Close", time.Since(start))
+}
+
 // Close interrupts requests in flight: each returns ErrPoolClosed at once
 // instead of waiting for an answer that will not come (RequestTimeout is a
 // minute here), with a background and with a cancellable context, the
@@ -52,35 +96,9 @@ func TestCloseInterruptsRequestsInFlight(t *testing.T) {
 			defer p.Close()
 			ctx, cancel := tc.ctx()
 			defer cancel()
-			errc := make(chan error, 1)
-			go func() {
-				req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-				defer fasthttp.ReleaseRequest(req)
-				defer fasthttp.ReleaseResponse(resp)
-				req.SetRequestURI(url)
-				req.Header.SetMethod(fasthttp.MethodPost)
-				req.SetBodyString(`{"jsonrpc":"2.0","id":1,"method":"status"}`)
-				errc <- p.Do(ctx, req, resp)
-			}()
-			select {
-			case <-got:
-			case <-time.After(10 * time.Second):
-				t.Fatal("the request never reached the server")
-			}
+			errc := doInBackground(t, ctx, p, url, true, got)
 			time.Sleep(tc.delay)
-			start := time.Now()
-			if err := p.Close(); err != nil {
-				t.Fatal(err)
-			}
-			select {
-			case err := <-errc:
-				if !errors.Is(err, ErrPoolClosed) {
-					t.Fatalf("Do returned %v, want ErrPoolClosed", err)
-				}
-			case <-time.After(20 * time.Second): // far below RequestTimeout
-				t.Fatal("Do still waiting 20s after Close")
-			}
-			t.Logf("Do returned %v after Close", time.Since(start))
+			closeAndExpectInterrupted(t, p, errc)
 			if n := p.ActiveConnections(); n != 0 {
 				t.Fatalf("%d connections open after Close", n)
 			}
@@ -122,33 +140,9 @@ func TestCloseInterruptsDialsAndRetryWaits(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer p.Close()
-			errc := make(chan error, 1)
-			go func() {
-				req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-				defer fasthttp.ReleaseRequest(req)
-				defer fasthttp.ReleaseResponse(resp)
-				req.SetRequestURI(url)
-				errc <- p.Do(context.Background(), req, resp)
-			}()
-			select {
-			case <-got:
-			case <-time.After(10 * time.Second):
-				t.Fatal("the request never reached the server")
-			}
+			errc := doInBackground(t, context.Background(), p, url, false, got)
 			time.Sleep(50 * time.Millisecond) // into the handshake's read, or the wait
-			start := time.Now()
-			if err := p.Close(); err != nil {
-				t.Fatal(err)
-			}
-			select {
-			case err := <-errc:
-				if !errors.Is(err, ErrPoolClosed) {
-					t.Fatalf("Do returned %v, want ErrPoolClosed", err)
-				}
-			case <-time.After(15 * time.Second): // far below the minute it would wait
-				t.Fatal("Do still waiting 15s after Close")
-			}
-			t.Logf("Do returned %v after Close", time.Since(start))
+			closeAndExpectInterrupted(t, p, errc)
 		})
 	}
 }
@@ -166,20 +160,7 @@ func TestStaleSweepNeverDropsAHostInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	errc := make(chan error, 1)
-	go func() {
-		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-		defer fasthttp.ReleaseRequest(req)
-		defer fasthttp.ReleaseResponse(resp)
-		req.SetRequestURI(url)
-		req.Header.SetMethod(fasthttp.MethodPost)
-		errc <- p.Do(context.Background(), req, resp)
-	}()
-	select {
-	case <-got:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the request never reached the server")
-	}
+	errc := doInBackground(t, context.Background(), p, url, true, got)
 	hosts := *p.hosts.Load()
 	if len(hosts) != 1 {
 		t.Fatalf("%d hosts, want 1", len(hosts))
@@ -190,15 +171,5 @@ func TestStaleSweepNeverDropsAHostInUse(t *testing.T) {
 	if n := len(*p.hosts.Load()); n != 1 {
 		t.Fatal("a host with a request in flight was dropped")
 	}
-	if err := p.Close(); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-errc:
-		if !errors.Is(err, ErrPoolClosed) {
-			t.Fatalf("Do returned %v, want ErrPoolClosed", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("Do still waiting 15s after Close")
-	}
+	closeAndExpectInterrupted(t, p, errc)
 }
