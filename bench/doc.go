@@ -25,7 +25,14 @@
 //     DefaultRetryAfter (Config.IgnoreRetryAfter turns both off); in
 //     open loop the schedule then resumes at Rate where it stopped, rather
 //     than sending the calls that fell due during the pause in a burst, and
-//     those calls are measured from their original intended times.
+//     calls are measured from the moved schedule (Result.Paused reports
+//     the pause; it is the server's request, not its latency). A Retry-After
+//     over MaxRetryAfter ends the run (Result.Stopped).
+//   - After a stall of the target, the calls that fell due go out as
+//     workers free up, or at twice Rate at most with Config.Paced. Once the
+//     schedule's end has long passed, the calls not sent are counted in
+//     Result.Unsent and the run ends. Latencies beyond MaxLatency are
+//     counted in Result.Clipped.
 //   - Every measured call is recorded exactly once, failed calls included,
 //     into the overall, per-method, per-priority-band and per-interval
 //     histograms (hdrhistogram-go; latencies in µs, 3 significant digits

@@ -89,12 +89,20 @@ type Config struct {
 	Classify func(error) Outcome
 	// IgnoreRetryAfter turns off the pause after an HTTP 429. By default a
 	// 429 stops all sending until its Retry-After (DefaultRetryAfter without
-	// one) has passed; one longer than MaxRetryAfter ends the run. In open loop the rest of
-	// the schedule then moves back by the pause, so sending resumes at Rate
-	// instead of bursting out the calls that fell due during the pause
-	// (the run lasts that much longer); every call is still measured from
-	// its original intended time, so the pause shows in the latencies.
+	// one) has passed; one longer than MaxRetryAfter ends the run. In open
+	// loop the rest of the schedule then moves back by the pause, so sending
+	// resumes at Rate instead of bursting out the calls that fell due during
+	// the pause (the run lasts that much longer), and each call is measured
+	// from its intended time in the moved schedule: the pause is the
+	// server's request, not its latency, and would otherwise be added to
+	// every later call. Result.Paused reports the time paused.
 	IgnoreRetryAfter bool
+	// Paced, in open loop, keeps consecutive sends at least half a period
+	// (1/(2×Rate)) apart, so that after a stall of the target the calls
+	// that fell due go out at twice Rate at most while the schedule catches
+	// up, not all at once. Calls on schedule are not delayed. loadgen sets
+	// it for targets that are not on this machine.
+	Paced bool
 	// MaxLatency is the largest latency the histograms tell apart. Default
 	// DefaultMaxLatency, or 2×Timeout if that is larger.
 	MaxLatency time.Duration
@@ -197,6 +205,8 @@ type run struct {
 	// sendBy is, in open loop, the latest time (before the shift) a ticket
 	// is still sent: the schedule's end plus a grace. Past it, the target
 	// cannot keep up and the tickets left are counted in unsent instead.
+	nextSend   atomic.Int64 // Paced: unix ns before which the next send waits
+	paused     atomic.Int64 // ns of 429 pauses, for Result.Paused
 	sendBy     time.Time
 	unsent     atomic.Int64
 	stopped    atomic.Pointer[string] // why the run ended early; nil: it did not
@@ -205,7 +215,7 @@ type run struct {
 	// Open loop: every 429 pause moves the rest of the schedule back by the
 	// pause's length, so that sending resumes at the asked rate where it
 	// stopped rather than bursting out every call that fell due during the
-	// pause. Latency is still measured from the original intended times.
+	// pause. Latency is measured from the moved intended times.
 	shift      atomic.Int64 // ns added to every intended time to get its send time
 	pauseMu    sync.Mutex   // serialises pause
 	pauseBegan time.Time    // start of the pause in force
@@ -302,9 +312,15 @@ func (r *run) openWorker(ctx context.Context, rec *recorder, rng *rand.Rand) {
 		if !ok {
 			return
 		}
-		if now.After(r.sendBy.Add(time.Duration(r.shift.Load()))) {
+		shift := time.Duration(r.shift.Load())
+		if now.After(r.sendBy.Add(shift)) {
 			r.abandonTickets(i)
 			return
+		}
+		if r.cfg.Paced {
+			if now, ok = r.paceSend(ctx, timer, now); !ok {
+				return
+			}
 		}
 		if i >= r.warmTickets {
 			r.startMeasuring()
@@ -317,7 +333,33 @@ func (r *run) openWorker(ctx context.Context, rec *recorder, rng *rand.Rand) {
 		if cancelled(ctx) {
 			return // the run was cancelled: this call says nothing about the server
 		}
-		r.finish(rec, op, doneAt.Sub(intended), err, i >= r.warmTickets)
+		// From the intended time in the schedule in force when it was sent:
+		// a 429 pause moved it back (see run.shift).
+		r.finish(rec, op, doneAt.Sub(intended.Add(shift)), err, i >= r.warmTickets)
+	}
+}
+
+// paceSend takes the next send slot of a Paced open loop: now, unless the
+// last send was less than half a period ago; it waits for the slot and
+// returns the time of sending.
+func (r *run) paceSend(ctx context.Context, timer *time.Timer, now time.Time) (time.Time, bool) {
+	gap := int64(r.period / 2)
+	for {
+		slot := r.nextSend.Load()
+		at := max(now.UnixNano(), slot)
+		if !r.nextSend.CompareAndSwap(slot, at+gap) {
+			continue
+		}
+		if at <= now.UnixNano() {
+			return now, true
+		}
+		timer.Reset(time.Duration(at - now.UnixNano()))
+		select {
+		case <-ctx.Done():
+			return time.Time{}, false
+		case <-timer.C:
+		}
+		return time.Now(), true
 	}
 }
 
@@ -509,6 +551,7 @@ func (r *run) pause(d time.Duration) {
 		r.pauseBegan = now
 		r.shiftBase = r.shift.Load()
 	}
+	r.paused.Add(until - max(cur, now.UnixNano()))
 	r.pauseUntil.Store(until)
 	if r.cfg.Rate > 0 {
 		r.shift.Store(r.shiftBase + until - r.pauseBegan.UnixNano())

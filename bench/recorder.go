@@ -260,6 +260,7 @@ func (r *run) result(c *collector, finished time.Time) *Result {
 		rec.mu.Unlock()
 	}
 	res.Unsent = r.unsent.Load()
+	res.Paused = time.Duration(r.paused.Load())
 	if p := r.stopped.Load(); p != nil {
 		res.Stopped = *p
 	}

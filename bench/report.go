@@ -62,6 +62,9 @@ func WriteReport(w io.Writer, r *Result) error {
 	if r.Unsent > 0 {
 		fmt.Fprintf(&b, "  WARNING    %d calls due were never sent: the target could not keep up with the rate asked (every worker busy past the schedule's end)\n", r.Unsent)
 	}
+	if r.Paused > 0 {
+		fmt.Fprintf(&b, "  paused     %s in all, as the server asked (429 / Retry-After); not counted in the latencies\n", FormatDuration(r.Paused))
+	}
 	if r.Stopped != "" {
 		fmt.Fprintf(&b, "  STOPPED    %s\n", r.Stopped)
 	}

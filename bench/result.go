@@ -80,6 +80,9 @@ type Result struct {
 	// end had long passed (see Config.Rate), so the target could not keep
 	// up with the rate asked. Not counted in Calls.
 	Unsent int64 `json:"unsent,omitempty"`
+	// Paused is the time sending was paused for 429s (their Retry-After),
+	// summed when merged. In open loop the schedule moved back by as much.
+	Paused time.Duration `json:"paused_ns,omitempty"`
 	// Stopped, when not empty, says why the run ended before its planned
 	// end (a Retry-After longer than MaxRetryAfter).
 	Stopped string `json:"stopped,omitempty"`
@@ -372,6 +375,7 @@ func Merge(results ...*Result) (*Result, error) {
 		out.Errors += r.Errors
 		out.Requests += r.Requests
 		out.Clipped += r.Clipped
+		out.Paused += r.Paused
 		out.Unsent += r.Unsent
 		if r.Stopped != "" && out.Stopped == "" {
 			out.Stopped = r.Stopped

@@ -247,7 +247,7 @@ func applyPoliteness(o *options, target bench.Target, stderr io.Writer) {
 	case o.rate == 0:
 		fmt.Fprintf(stderr, "loadgen: warning: closed loop against %s, someone else's node: it gets every call it can answer\n", target.URL)
 	default:
-		fmt.Fprintf(stderr, "loadgen: note: %s is not on this machine; sending at most %v calls/s and pausing whenever it answers 429\n", target.URL, o.rate)
+		fmt.Fprintf(stderr, "loadgen: note: %s is not on this machine; sending at %v calls/s (twice that at most while catching up after a stall) and pausing whenever it answers 429\n", target.URL, o.rate)
 	}
 }
 
@@ -340,6 +340,9 @@ func runMode(ctx context.Context, mode string, o *options, target bench.Target, 
 		WarmUp:   o.warmUp,
 		Workers:  workers,
 		Interval: o.interval,
+		// Someone else's node: after a stall, catch up at twice --rate at
+		// most instead of sending every overdue call at once.
+		Paced: !target.Loopback,
 	}
 	if mode == "batch" {
 		// fastbatch bounds a call by its context's deadline; the single
