@@ -429,6 +429,11 @@ func (r *run) waitUntil(ctx context.Context, timer *time.Timer, t time.Time, shi
 				wake = pt
 			}
 		}
+		if !r.end.IsZero() && wake.After(r.end) {
+			// A closed loop's pause ends with the run: the worker then
+			// sees the end and stops instead of sleeping past it.
+			wake = r.end
+		}
 		d := wake.Sub(now)
 		if d <= 0 {
 			return now, true

@@ -637,3 +637,25 @@ func TestPacedOpenLoopCatchesUpAtTwiceTheRateAtMost(t *testing.T) {
 		}
 	}
 }
+
+// A closed loop's 429 pause that outlasts the run ends with the run: the
+// workers used to sleep it out (up to MaxRetryAfter) past the duration.
+func TestClosedLoopPauseEndsWithTheRun(t *testing.T) {
+	c := &countingCaller{fail: func(n int64) error {
+		if n == 5 {
+			return throttleErr{after: 30 * time.Second}
+		}
+		return nil
+	}}
+	start := time.Now()
+	res, err := Run(context.Background(), Config{Duration: 300 * time.Millisecond, Workers: 2, Classify: classifyThrottle}, testWorkload(t), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Fatalf("a 300 ms run took %v: it slept out the pause", took)
+	}
+	if res.Paused <= 0 || res.Paused > time.Since(start) {
+		t.Fatalf("paused %v reported, want the part of the 30 s asked that the run lasted", res.Paused)
+	}
+}

@@ -260,7 +260,8 @@ func (r *run) result(c *collector, finished time.Time) *Result {
 		rec.mu.Unlock()
 	}
 	res.Unsent = r.unsent.Load()
-	res.Paused = time.Duration(r.paused.Load())
+	// What was asked, cut to the run: a pause that outlasts it ends with it.
+	res.Paused = min(time.Duration(r.paused.Load()), finished.Sub(r.start))
 	if p := r.stopped.Load(); p != nil {
 		res.Stopped = *p
 	}
