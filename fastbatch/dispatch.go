@@ -395,29 +395,26 @@ func (w *worker) send(sp span) {
 			w.deliver(cs, ans, nil)
 			return
 		}
+		var retryAfter time.Duration
+		if status != nil {
+			retryAfter = status.RetryAfter
+		}
 		if !refusal(rejected.Err) {
 			// An error object for the whole batch that is no refusal (an
 			// internal error, a server-range or custom code) may come from
 			// a server that ran the batch and then failed to answer it:
 			// the writes in it may have run, so they are failed now and
-			// never re-sent. The reads are sent again on their own: the
-			// error answered a batch they are no longer part of.
+			// never re-sent. The reads are retried on their own, like any
+			// retry (backoff, MaxRetries, deadlines): the error answered a
+			// batch they are no longer part of.
 			n0 := sp.hi - sp.lo
 			if sp = w.failWrites(sp, sp.attempts+1, rejected.Err); sp.lo == sp.hi {
 				return
 			}
 			if sp.hi-sp.lo < n0 {
-				if w.stats != nil {
-					w.stats.retries.Add(1)
-				}
-				sp.attempts++
-				w.stack = append(w.stack, sp)
+				w.failed(sp, rejected.Err, failure{retryable: true, retryAfter: retryAfter})
 				return
 			}
-		}
-		var retryAfter time.Duration
-		if status != nil {
-			retryAfter = status.RetryAfter
 		}
 		switch {
 		case !isBatchLimit(rejected.Err, false) && isRateLimit(rejected.Err):

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -264,5 +265,47 @@ func TestHTTP429WithAnErrorObjectIsThrottling(t *testing.T) {
 	}
 	if st := c.Stats(); st.Splits != 0 || len(st.LearnedLimits) != 0 {
 		t.Fatalf("throttling was taken for a size refusal: %d splits, learned %v", st.Splits, st.LearnedLimits)
+	}
+}
+
+// TestReadsLeftAfterALoneInternalErrorWaitForTheBackoff: the reads of a
+// mixed batch answered by a lone -32603 are retried like any retry, after
+// the backoff and within MaxRetries; they used to go straight back out, and
+// then be split into back-to-back requests to a failing server.
+func TestReadsLeftAfterALoneInternalErrorWaitForTheBackoff(t *testing.T) {
+	for _, retries := range []int{1, -1} {
+		d := newMemDoer()
+		var mu sync.Mutex
+		var at []time.Time
+		d.handle = func(ctx context.Context, reqs []wireReq, resp *fasthttp.Response) error {
+			mu.Lock()
+			at = append(at, time.Now())
+			mu.Unlock()
+			resp.SetBodyString(`{"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"internal error"}}`)
+			return nil
+		}
+		c := startClient(t, Config{EagerFlush: Off, MaxWait: 5 * time.Millisecond, MaxRetries: retries,
+			RetryBackoff: 200 * time.Millisecond, MaxRetryBackoff: 200 * time.Millisecond}, d)
+		res, err := c.SubmitMany(context.Background(), []Request{
+			{Method: "query", Params: []byte(`{"n":1}`)},
+			{Method: "query", Params: []byte(`{"n":2}`)},
+			{Method: "submit", Params: []byte(`{"n":3}`)},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range res {
+			if r.Err == nil {
+				t.Fatalf("retries %d: call %d answered by a server that only fails", retries, i)
+			}
+		}
+		mu.Lock()
+		if retries < 0 && len(at) != 1 {
+			t.Fatalf("MaxRetries -1: %d requests, want 1", len(at))
+		}
+		if retries > 0 && (len(at) < 2 || at[1].Sub(at[0]) < 100*time.Millisecond) {
+			t.Fatalf("MaxRetries 1: requests at %v: the reads were re-sent without the backoff", at)
+		}
+		mu.Unlock()
 	}
 }
