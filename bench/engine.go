@@ -100,8 +100,9 @@ type Config struct {
 	// Paced, in open loop, keeps consecutive sends at least half a period
 	// (1/(2×Rate)) apart, so that after a stall of the target the calls
 	// that fell due go out at twice Rate at most while the schedule catches
-	// up, not all at once. Calls on schedule are not delayed. loadgen sets
-	// it for targets that are not on this machine.
+	// up, not all at once. A call on schedule waits only when the one
+	// before it went out late, and then at most half a period. loadgen
+	// sets it for targets that are not on this machine.
 	Paced bool
 	// MaxLatency is the largest latency the histograms tell apart. Default
 	// DefaultMaxLatency, or 2×Timeout if that is larger.
@@ -210,6 +211,7 @@ type run struct {
 	sendBy     time.Time
 	unsent     atomic.Int64
 	stopped    atomic.Pointer[string] // why the run ended early; nil: it did not
+	stopCh     chan struct{}          // closed with stopped, wakes sleeping workers
 	pauseUntil atomic.Int64           // unix ns before which nobody sends (429)
 
 	// Open loop: every 429 pause moves the rest of the schedule back by the
@@ -240,7 +242,7 @@ func Run(ctx context.Context, cfg Config, load *Workload, caller Caller) (*Resul
 		return nil, ErrNoWorkload
 	}
 	cfg = cfg.withDefaults()
-	r := &run{cfg: cfg, load: load, caller: caller, maxUS: cfg.MaxLatency.Microseconds()}
+	r := &run{cfg: cfg, load: load, caller: caller, maxUS: cfg.MaxLatency.Microseconds(), stopCh: make(chan struct{})}
 	nrec := min(cfg.Workers, max(8, 4*runtime.GOMAXPROCS(0)))
 	r.recs = make([]*recorder, nrec)
 	for i := range r.recs {
@@ -308,11 +310,10 @@ func (r *run) openWorker(ctx context.Context, rec *recorder, rng *rand.Rand) {
 			return
 		}
 		intended := r.start.Add(time.Duration(float64(i) * r.period))
-		now, ok := r.waitUntil(ctx, timer, intended, true)
+		now, shift, ok := r.waitUntil(ctx, timer, intended, true)
 		if !ok {
 			return
 		}
-		shift := time.Duration(r.shift.Load())
 		if now.After(r.sendBy.Add(shift)) {
 			r.abandonTickets(i)
 			return
@@ -357,6 +358,8 @@ func (r *run) paceSend(ctx context.Context, timer *time.Timer, now time.Time) (t
 		select {
 		case <-ctx.Done():
 			return time.Time{}, false
+		case <-r.stopCh:
+			return time.Time{}, false
 		case <-timer.C:
 		}
 		return time.Now(), true
@@ -376,7 +379,7 @@ func (r *run) closedWorker(ctx context.Context, rec *recorder, rng *rand.Rand) {
 	var sent time.Time
 	for {
 		if r.pauseUntil.Load() != 0 || sent.IsZero() {
-			if _, ok := r.waitUntil(ctx, timer, time.Time{}, false); !ok {
+			if _, _, ok := r.waitUntil(ctx, timer, time.Time{}, false); !ok {
 				return
 			}
 			sent = time.Now()
@@ -407,22 +410,25 @@ func (r *run) closedWorker(ctx context.Context, rec *recorder, rng *rand.Rand) {
 
 // waitUntil sleeps until t (plus the schedule's shift when shifted) and
 // past any 429 pause, and returns the time it last read (zero when it read
-// none); false when ctx ended or the run was stopped. A zero t with no
-// pause in force returns at once without reading the clock (the closed
-// loop's common case). The shift is read on every wake-up, so a pause that
-// begins while a worker sleeps moves its call back too.
-func (r *run) waitUntil(ctx context.Context, timer *time.Timer, t time.Time, shifted bool) (time.Time, bool) {
+// none) and the shift it waited for; false when ctx ended or the run was
+// stopped. A zero t with no pause in force returns at once without reading
+// the clock (the closed loop's common case). The shift is read on every
+// wake-up, so a pause that begins while a worker sleeps moves its call back
+// too.
+func (r *run) waitUntil(ctx context.Context, timer *time.Timer, t time.Time, shifted bool) (time.Time, time.Duration, bool) {
 	for {
 		if cancelled(ctx) || r.stopped.Load() != nil {
-			return time.Time{}, false
+			return time.Time{}, 0, false
 		}
 		if t.IsZero() && r.pauseUntil.Load() == 0 {
-			return time.Time{}, true
+			return time.Time{}, 0, true
 		}
 		now := time.Now()
 		wake := t
+		var shift time.Duration
 		if shifted {
-			wake = t.Add(time.Duration(r.shift.Load()))
+			shift = time.Duration(r.shift.Load())
+			wake = t.Add(shift)
 		}
 		if p := r.pauseUntil.Load(); p > 0 {
 			if pt := time.Unix(0, p); pt.After(wake) {
@@ -436,12 +442,14 @@ func (r *run) waitUntil(ctx context.Context, timer *time.Timer, t time.Time, shi
 		}
 		d := wake.Sub(now)
 		if d <= 0 {
-			return now, true
+			return now, shift, true
 		}
 		timer.Reset(d)
 		select {
 		case <-ctx.Done():
-			return time.Time{}, false
+			return time.Time{}, 0, false
+		case <-r.stopCh:
+			return time.Time{}, 0, false
 		case <-timer.C:
 		}
 	}
@@ -463,7 +471,9 @@ func (r *run) abandonTickets(i int64) {
 // stop ends the run early for reason: no call is sent any more; calls in
 // flight finish and are recorded.
 func (r *run) stop(reason string) {
-	r.stopped.CompareAndSwap(nil, &reason)
+	if r.stopped.CompareAndSwap(nil, &reason) {
+		close(r.stopCh)
+	}
 }
 
 // cancelled polls ctx without the lock that Err takes.

@@ -659,3 +659,27 @@ func TestClosedLoopPauseEndsWithTheRun(t *testing.T) {
 		t.Fatalf("paused %v reported, want the part of the 30 s asked that the run lasted", res.Paused)
 	}
 }
+
+// A stopped open loop ends at once: its workers claim tickets ahead and
+// sleep until their intended times, and used to sleep them all out (a
+// minute at 1 call/s with 64 workers) after the run was stopped.
+func TestStoppedOpenLoopEndsAtOnce(t *testing.T) {
+	c := &countingCaller{fail: func(n int64) error {
+		if n == 1 {
+			time.Sleep(200 * time.Millisecond) // the other workers are asleep by then
+			return throttleErr{after: MaxRetryAfter + time.Second}
+		}
+		return nil
+	}}
+	start := time.Now()
+	res, err := Run(context.Background(), Config{Rate: 1, Duration: time.Minute, Workers: 64, Classify: classifyThrottle}, testWorkload(t), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Fatalf("the stopped run took %v to end", took)
+	}
+	if res.Stopped == "" || c.n.Load() != 1 {
+		t.Fatalf("Stopped %q after %d calls, want a reason after the first", res.Stopped, c.n.Load())
+	}
+}
