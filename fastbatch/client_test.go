@@ -773,6 +773,7 @@ func TestConfigValidate(t *testing.T) {
 		{"bad policy", Config{Endpoint: testEndpoint, QueueFull: 9}, "QueueFull"},
 		{"rings too large in all", Config{Endpoint: testEndpoint, Bands: 64, RingSize: 1 << 24}, "Bands × RingSize"},
 		{"default bands, rings too large", Config{Endpoint: testEndpoint, RingSize: 1 << 23}, "Bands × RingSize"},
+		{"too large once rounded up", Config{Endpoint: testEndpoint, Bands: 3, RingSize: 1<<22 + 1}, "Bands × RingSize"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.cfg.Validate()

@@ -2,6 +2,7 @@ package fastbatch
 
 import (
 	"fmt"
+	"math/bits"
 	"net/url"
 	"strings"
 	"time"
@@ -245,10 +246,12 @@ func (c Config) Validate() error {
 	if c.MaxRetries < -1 {
 		return fmt.Errorf("fastbatch: Config.MaxRetries = %d out of range [-1, %d]", c.MaxRetries, maxRetriesLimit)
 	}
-	if b, r := int64(orInt(c.Bands, DefaultBands)), int64(orInt(c.RingSize, DefaultRingSize)); b*r > maxRingSize {
-		// New allocates every band's ring in full: 64 bands of 1<<24 slots
-		// would be 16 GiB before the first call.
-		return fmt.Errorf("fastbatch: Config.Bands × RingSize = %d × %d slots, more than %d in all (every ring is allocated in full by New)", b, r, int64(maxRingSize))
+	if b, r := int64(orInt(c.Bands, DefaultBands)), int64(orInt(c.RingSize, DefaultRingSize)); b*ceilPow2(r) > maxRingSize {
+		// New allocates every band's ring in full, its size rounded up to
+		// a power of two: 64 bands of 1<<24 slots would be 16 GiB before
+		// the first call.
+		return fmt.Errorf("fastbatch: Config.Bands × RingSize = %d × %d slots (rounded up to %d), more than %d in all (every ring is allocated in full by New)",
+			b, r, ceilPow2(r), int64(maxRingSize))
 	}
 	for _, t := range []struct {
 		name string
@@ -350,4 +353,13 @@ func DefaultIsWrite(method string) bool {
 		}
 	}
 	return false
+}
+
+// ceilPow2 is the ring's capacity for a RingSize of n ≥ 1: n rounded up to
+// a power of two.
+func ceilPow2(n int64) int64 {
+	if n <= 1 {
+		return 1
+	}
+	return 1 << bits.Len64(uint64(n-1))
 }

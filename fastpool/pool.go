@@ -172,24 +172,27 @@ func (p *Pool) addHost(key, name string, isTLS bool) (*host, error) {
 // dropHost removes h from the map (the stale sweep) and folds its counters
 // into the pool totals, unless a request is using or waiting for one of its
 // connections. The sweep's idle check reads counters without h.mu, so an
-// attempt may have taken a connection since; deciding and marking h dead in
-// one critical section means such a request keeps a host that Close still
-// reaches, and no second host for the same key exceeds MaxConnsPerHost.
-// Requests that find h dead look it up again.
+// attempt may have taken a connection since; deciding under h.mu, and
+// marking h dead and removing it from the map while still holding it,
+// means such a request keeps a host that Close still reaches, no second
+// host for the same key exceeds MaxConnsPerHost, and no request finds a
+// dead host still in the map (it would look it up again and again).
+// Requests that took h from the map before find it dead and look again.
 func (p *Pool) dropHost(h *host) {
-	h.mu.Lock()
-	if h.open > len(h.idle) || len(h.waiters) > 0 {
-		h.mu.Unlock()
-		return
-	}
-	h.dead = true
-	h.mu.Unlock()
-	p.hostsMu.Lock()
+	p.hostsMu.Lock() // hostsMu, then h.mu: nothing takes them the other way
 	old := *p.hosts.Load()
 	if old[h.key] != h {
 		p.hostsMu.Unlock()
 		return
 	}
+	h.mu.Lock()
+	if h.open > len(h.idle) || len(h.waiters) > 0 {
+		h.mu.Unlock()
+		p.hostsMu.Unlock()
+		return
+	}
+	h.dead = true
+	h.mu.Unlock()
 	m := make(map[string]*host, len(old))
 	for k, v := range old {
 		if v != h {
