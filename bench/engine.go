@@ -100,9 +100,9 @@ type Config struct {
 	// Paced, in open loop, keeps consecutive sends at least half a period
 	// (1/(2×Rate)) apart, so that after a stall of the target the calls
 	// that fell due go out at twice Rate at most while the schedule catches
-	// up, not all at once. A call on schedule waits only when the one
-	// before it went out late, and then at most half a period. loadgen
-	// sets it for targets that are not on this machine.
+	// up, not all at once. Calls on schedule are not delayed (only a call
+	// more than a period and 5 ms behind waits for a slot). loadgen sets
+	// it for targets that are not on this machine.
 	Paced bool
 	// MaxLatency is the largest latency the histograms tell apart. Default
 	// DefaultMaxLatency, or 2×Timeout if that is larger.
@@ -319,8 +319,22 @@ func (r *run) openWorker(ctx context.Context, rec *recorder, rng *rand.Rand) {
 			return
 		}
 		if r.cfg.Paced {
-			if now, ok = r.paceSend(ctx, timer, now); !ok {
-				return
+			// Only a call catching up, more than paceSlack or a period
+			// behind its time, waits for a pacing slot: on schedule, timer
+			// jitter alone (often a millisecond) would make calls queue
+			// behind each other. After that wait it checks the schedule and
+			// any 429 pause again.
+			behind := now.Sub(intended.Add(shift)) >= max(time.Duration(r.period), paceSlack)
+			for {
+				if now, ok = r.paceSend(ctx, timer, now, behind); !ok {
+					return
+				}
+				if p := r.pauseUntil.Load(); p == 0 || now.UnixNano() >= p {
+					break
+				}
+				if now, shift, ok = r.waitUntil(ctx, timer, intended, true); !ok {
+					return
+				}
 			}
 		}
 		if i >= r.warmTickets {
@@ -340,15 +354,24 @@ func (r *run) openWorker(ctx context.Context, rec *recorder, rng *rand.Rand) {
 	}
 }
 
-// paceSend takes the next send slot of a Paced open loop: now, unless the
-// last send was less than half a period ago; it waits for the slot and
-// returns the time of sending.
-func (r *run) paceSend(ctx context.Context, timer *time.Timer, now time.Time) (time.Time, bool) {
+// paceSlack is how late a Paced call may be and still count as on
+// schedule: more than a timer's usual oversleep, far less than a stall.
+const paceSlack = 5 * time.Millisecond
+
+// paceSend takes the next send slot of a Paced open loop: now, unless
+// behind (the call is catching up) and the last send was less
+// than half a period ago; it waits for the slot and returns the time of
+// sending. A call on schedule never waits but still takes its slot, so
+// the calls catching up are spaced from it too.
+func (r *run) paceSend(ctx context.Context, timer *time.Timer, now time.Time, behind bool) (time.Time, bool) {
 	gap := int64(r.period / 2)
 	for {
 		slot := r.nextSend.Load()
-		at := max(now.UnixNano(), slot)
-		if !r.nextSend.CompareAndSwap(slot, at+gap) {
+		at := now.UnixNano()
+		if behind {
+			at = max(at, slot)
+		}
+		if !r.nextSend.CompareAndSwap(slot, max(slot, at+gap)) {
 			continue
 		}
 		if at <= now.UnixNano() {
@@ -379,6 +402,9 @@ func (r *run) closedWorker(ctx context.Context, rec *recorder, rng *rand.Rand) {
 	var sent time.Time
 	for {
 		if r.pauseUntil.Load() != 0 || sent.IsZero() {
+			if r.cfg.Calls > 0 && r.next.Load() >= r.cfg.Calls {
+				return // every measured call is claimed: no pause to sleep out
+			}
 			if _, _, ok := r.waitUntil(ctx, timer, time.Time{}, false); !ok {
 				return
 			}

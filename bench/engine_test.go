@@ -683,3 +683,78 @@ func TestStoppedOpenLoopEndsAtOnce(t *testing.T) {
 		t.Fatalf("Stopped %q after %d calls, want a reason after the first", res.Stopped, c.n.Load())
 	}
 }
+
+// throttleAfterStall is stallCaller whose first call sent after the stall
+// answers, 100 ms later, a 429 asking for a 1 s pause.
+type throttleAfterStall struct {
+	stallCaller
+	once        atomic.Bool
+	throttledAt atomic.Int64
+}
+
+func (c *throttleAfterStall) Call(ctx context.Context, op *Op) error {
+	if err := c.stallCaller.Call(ctx, op); err != nil {
+		return err
+	}
+	if time.Now().After(c.until) && c.once.CompareAndSwap(false, true) {
+		time.Sleep(100 * time.Millisecond)
+		c.throttledAt.Store(time.Now().UnixNano())
+		return throttleErr{after: time.Second}
+	}
+	return nil
+}
+
+// A Paced open loop catching up after a stall honours a 429 that comes in
+// meanwhile: the calls waiting for a pacing slot used to go out during the
+// pause.
+func TestPacedOpenLoopSendsNothingDuringAPause(t *testing.T) {
+	c := &throttleAfterStall{stallCaller: stallCaller{until: time.Now().Add(time.Second)}}
+	if _, err := Run(context.Background(), Config{Rate: 20, Duration: 3 * time.Second, Workers: 16, Paced: true, Classify: classifyThrottle}, testWorkload(t), c); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Unix(0, c.throttledAt.Load())
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	during := 0
+	for _, s := range c.sent {
+		if s.After(at.Add(10*time.Millisecond)) && s.Before(at.Add(900*time.Millisecond)) {
+			during++
+		}
+	}
+	if during > 0 {
+		t.Fatalf("%d calls sent during the 1 s pause", during)
+	}
+}
+
+// A closed loop with a call count whose last call got a 429 ends instead of
+// sleeping out the pause; Paused counts only the part of a pause inside
+// the run.
+func TestClosedLoopPauseAfterTheLastCallAndPausedWithinTheRun(t *testing.T) {
+	c := &countingCaller{fail: func(n int64) error {
+		if n == 4 {
+			return throttleErr{after: 3 * time.Second}
+		}
+		return nil
+	}}
+	start := time.Now()
+	if _, err := Run(context.Background(), Config{Calls: 4, Workers: 2, Classify: classifyThrottle}, testWorkload(t), c); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("4 calls took %v: the pause after the last was slept out", took)
+	}
+
+	c = &countingCaller{delay: 10 * time.Millisecond, fail: func(n int64) error {
+		if n == 60 { // about 0.6 s into a 1 s run of 2 workers
+			return throttleErr{after: 30 * time.Second}
+		}
+		return nil
+	}}
+	res, err := Run(context.Background(), Config{Duration: time.Second, Workers: 2, Classify: classifyThrottle}, testWorkload(t), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Paused <= 0 || res.Paused > 700*time.Millisecond {
+		t.Fatalf("paused %v reported for a pause that began about 0.6 s into a 1 s run", res.Paused)
+	}
+}

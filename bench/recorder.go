@@ -260,8 +260,9 @@ func (r *run) result(c *collector, finished time.Time) *Result {
 		rec.mu.Unlock()
 	}
 	res.Unsent = r.unsent.Load()
-	// What was asked, cut to the run: a pause that outlasts it ends with it.
-	res.Paused = min(time.Duration(r.paused.Load()), finished.Sub(r.start))
+	// What was asked, less the part after the run ended (pauses are kept
+	// as one union, so only the last can reach past the end).
+	res.Paused = time.Duration(r.paused.Load() - max(0, r.pauseUntil.Load()-finished.UnixNano()))
 	if p := r.stopped.Load(); p != nil {
 		res.Stopped = *p
 	}

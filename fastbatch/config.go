@@ -111,8 +111,8 @@ type Config struct {
 	Bands int
 
 	// RingSize is the capacity of each band's ring (rounded up to a power of
-	// two by the ring). Default 4096; Bands × RingSize at most 1<<24, since
-	// New allocates every ring in full.
+	// two by the ring). Default 4096; Bands × RingSize (rounded up) at most
+	// 1<<24, since New allocates every ring in full.
 	RingSize int
 
 	// MaxBatchSize is the most calls one HTTP request carries. Default 100.

@@ -192,7 +192,6 @@ func (p *Pool) dropHost(h *host) {
 		return
 	}
 	h.dead = true
-	h.mu.Unlock()
 	m := make(map[string]*host, len(old))
 	for k, v := range old {
 		if v != h {
@@ -200,6 +199,7 @@ func (p *Pool) dropHost(h *host) {
 		}
 	}
 	p.hosts.Store(&m)
+	h.mu.Unlock()
 	p.hostsMu.Unlock()
 	h.shutdown()
 	p.retired.add(h)
