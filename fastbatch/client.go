@@ -567,7 +567,7 @@ func (c *Client) enqueueCounted(ctx context.Context, cl *call, counted bool) err
 	var err error
 	if !r.TryPublish(cl) {
 		if c.set.failFast {
-			err = c.fullOrStopped()
+			err = fullOrStopped(r)
 		} else if err = r.Publish(ctx, cl); err != nil {
 			err = c.publishError(ctx, err)
 		}
@@ -654,7 +654,7 @@ func (c *Client) republish(f *call) error {
 		return nil
 	}
 	if c.set.failFast {
-		return c.fullOrStopped()
+		return fullOrStopped(r)
 	}
 	// Added under lifeMu while running, so before Stop closes the rings
 	// and then waits for these goroutines.
@@ -677,15 +677,11 @@ func (c *Client) republish(f *call) error {
 	return nil
 }
 
-// fullOrStopped is the error for a call TryPublish refused with FailFast:
-// ErrQueueFull, or ErrStopped when the ring was full because Stop closed
-// it. Stop closes the rings and leaves lifeRunning under lifeMu, so a ring
-// closed before the failed TryPublish shows as a changed state here.
-func (c *Client) fullOrStopped() error {
-	c.lifeMu.Lock()
-	l := c.life.Load()
-	c.lifeMu.Unlock()
-	if l != lifeRunning {
+// fullOrStopped is the error for a call r's TryPublish refused with
+// FailFast: ErrStopped when Stop had closed the ring, else ErrQueueFull.
+// No lock: under overload FailFast refuses calls at full speed.
+func fullOrStopped(r *ring.Ring[*call]) error {
+	if r.Closed() {
 		return ErrStopped
 	}
 	return ErrQueueFull

@@ -231,6 +231,11 @@ func (r *Ring[T]) Close() {
 	r.space.wakeAll()
 }
 
+// Closed reports whether Close was called. A TryPublish that returned
+// false after Close began sees it true, which tells a closed ring from a
+// full one.
+func (r *Ring[T]) Closed() bool { return r.closed.Load() }
+
 // Publish adds v to the ring, waiting while the ring is full. It returns
 // [ErrClosed] if the ring is or becomes closed before v is stored, or
 // ctx.Err() if ctx ends while it waits for space; v is then not published.

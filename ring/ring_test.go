@@ -243,8 +243,14 @@ func TestCloseSemantics(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if r.Closed() {
+		t.Fatal("Closed before Close")
+	}
 	r.Close()
 	r.Close() // idempotent
+	if !r.Closed() || r.TryPublish(9) {
+		t.Fatalf("after Close: Closed %v; TryPublish must fail", r.Closed())
+	}
 	if err := r.Publish(ctx, 9); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Publish after Close = %v, want ErrClosed", err)
 	}
