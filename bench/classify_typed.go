@@ -28,8 +28,8 @@ func classifyTyped(err error) (Outcome, bool) {
 	if errors.As(err, &rpc) {
 		return Outcome{Kind: RPCKind(rpc.Code), Throttled: rpc.Code == CodeRateLimited}, true
 	}
-	if isStatus {
-		return Outcome{Kind: HTTPKind(se.StatusCode), Throttled: se.StatusCode == 429, RetryAfter: se.RetryAfter}, true
+	if isStatus { // not a 429: that returned above
+		return Outcome{Kind: HTTPKind(se.StatusCode), RetryAfter: se.RetryAfter}, true
 	}
 	if errors.Is(err, fastpool.ErrAttemptTimeout) {
 		return Outcome{Kind: KindTimeout}, true

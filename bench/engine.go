@@ -203,11 +203,11 @@ type run struct {
 	warmTickets  int64   // open loop: tickets before measureStart
 	totalTickets int64   // open loop: warmTickets + measured tickets
 	next         atomic.Int64
+	nextSend     atomic.Int64 // Paced: unix ns before which the next send waits
+	paused       atomic.Int64 // ns of 429 pauses, for Result.Paused
 	// sendBy is, in open loop, the latest time (before the shift) a ticket
 	// is still sent: the schedule's end plus a grace. Past it, the target
 	// cannot keep up and the tickets left are counted in unsent instead.
-	nextSend   atomic.Int64 // Paced: unix ns before which the next send waits
-	paused     atomic.Int64 // ns of 429 pauses, for Result.Paused
 	sendBy     time.Time
 	unsent     atomic.Int64
 	stopped    atomic.Pointer[string] // why the run ended early; nil: it did not

@@ -144,8 +144,9 @@ func (c *call) wanted() bool {
 	return c.state.Load() == statePending
 }
 
-// resolve hands the outcome to the waiter, exactly once. result is copied,
-// so the caller owns what it receives and body buffers can be reused. After
+// resolve hands the outcome to the waiter, exactly once. result is copied
+// (or, for SubmitAppend, appended to the caller's dst), so the caller owns
+// what it receives and body buffers can be reused. After
 // resolve the pipeline must not touch c. It reports whether a waiter (or
 // the future) received the outcome: false when the caller had already
 // given up.
