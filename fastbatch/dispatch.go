@@ -459,7 +459,19 @@ func (w *worker) send(sp span) {
 	if answered > 0 {
 		w.maxOK = max(w.maxOK, n)
 	}
+	w.learnIfLast()
 	w.deliver(cs, ans, nil)
+}
+
+// learnIfLast runs learnFromBatch when the span in hand is the batch's
+// last, before it resolves its calls: a caller that has the batch's last
+// answer finds the learned limit in Stats, and its next batch under it.
+// (process learns again when the batch is done, a no-op by then unless
+// the batch ended another way.)
+func (w *worker) learnIfLast() {
+	if len(w.refused) > 0 && len(w.stack) == 0 {
+		w.learnFromBatch()
+	}
 }
 
 // learnFromBatch learns a batch limit from the refusals of the batch just
@@ -570,6 +582,7 @@ func (w *worker) rejected(sp span, reason error) {
 		return
 	}
 	w.refusedAlone = append(w.refusedAlone, sp.lo)
+	w.learnIfLast()
 	w.s.finish(w.calls[sp.lo], nil, reason, w)
 }
 
@@ -655,6 +668,7 @@ func (w *worker) failed(sp span, cause error, f failure) {
 		}
 	}
 	be := &BatchError{Endpoint: string(s.endpoint), Calls: n, Attempts: attempts, Splits: sp.splits, Err: cause}
+	w.learnIfLast()
 	for _, c := range w.calls[sp.lo:sp.hi] {
 		s.finish(c, nil, be, w)
 	}
