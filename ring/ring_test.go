@@ -674,10 +674,19 @@ func abandonAndClose(t *testing.T, producers, capacity int, opts ...Option) {
 		got = append(got, buf...)
 		time.Sleep(20 * time.Microsecond) // a slow consumer keeps the ring full
 	}
+	end := r.next // the claim cursor when Wait returned ErrClosed
 	wg.Wait()
-	if n := r.holes.count.Load(); n != 0 {
-		t.Fatalf("cap %d: %d abandoned claims left unskipped after ErrClosed", capacity, n)
+	// Every claim below end was drained or skipped. A producer that passed
+	// Publish's first closed check before Close may claim (at or past end)
+	// after Wait returned ErrClosed, see closed on its re-check and leave
+	// its hole behind: nobody reads the ring any more, so that is no loss.
+	r.holes.mu.Lock()
+	for _, sp := range r.holes.spans {
+		if sp.lo < end {
+			t.Errorf("cap %d: abandoned claim [%d, %d) below the consumer's final cursor %d left unskipped", capacity, sp.lo, sp.hi, end)
+		}
 	}
+	r.holes.mu.Unlock()
 	t.Logf("cap %d: %d items drained, %d publishes gave up", capacity, len(got), abandoned.Load())
 	want := make([][]uint64, producers)
 	for _, v := range got {
