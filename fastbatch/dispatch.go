@@ -459,15 +459,15 @@ func (w *worker) send(sp span) {
 	if answered > 0 {
 		w.maxOK = max(w.maxOK, n)
 	}
-	w.learnIfLast()
 	w.deliver(cs, ans, nil)
 }
 
 // learnIfLast runs learnFromBatch when the span in hand is the batch's
 // last, before it resolves its calls: a caller that has the batch's last
 // answer finds the learned limit in Stats, and its next batch under it.
-// (process learns again when the batch is done, a no-op by then unless
-// the batch ended another way.)
+// Every path that resolves a span for good calls it first (deliver,
+// failAll, a lone refusal, a *BatchError); process learns again when the
+// batch is done, a no-op by then unless the batch ended another way.
 func (w *worker) learnIfLast() {
 	if len(w.refused) > 0 && len(w.stack) == 0 {
 		w.learnFromBatch()
@@ -507,6 +507,7 @@ func (w *worker) learnFromBatch() {
 // deliver resolves every call from its answer; unanswered calls fail with
 // the server's unmatched error when it sent one, else *NoResponseError.
 func (w *worker) deliver(cs []*call, ans []answer, unmatched error) {
+	w.learnIfLast()
 	for i, c := range cs {
 		a := ans[i]
 		switch {
@@ -696,6 +697,7 @@ func (w *worker) failWrites(sp span, attempts int, cause error) span {
 // failAll resolves calls after the request context ended: ErrStopped when
 // Stop gave up, else each caller's own context error.
 func (w *worker) failAll(cs []*call, sp span, cause, ctxErr error) {
+	w.learnIfLast()
 	if w.s.lifeCtx.Err() != nil {
 		for _, c := range cs {
 			w.s.finish(c, nil, ErrStopped, w)
