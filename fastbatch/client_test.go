@@ -943,11 +943,17 @@ func TestDedupFollowerOutlivesItsLeadersDeadline(t *testing.T) {
 		t.Run(fmt.Sprintf("future=%v", useFuture), func(t *testing.T) {
 			d := newMemDoer()
 			var sends atomic.Int32
+			joined := make(chan struct{})
 			d.handle = func(ctx context.Context, reqs []wireReq, resp *fasthttp.Response) error {
 				if sends.Add(1) == 1 {
-					// Only the leader's deadline ends the first request (a
-					// timed answer could beat it on a loaded machine and
-					// make the leader succeed).
+					// The first request lasts until the follower has
+					// joined (however slow the machine) and then until
+					// the leader's deadline ends it: a timed answer could
+					// beat either on a loaded machine.
+					select {
+					case <-joined:
+					case <-time.After(10 * time.Second):
+					}
 					<-ctx.Done()
 					return ctx.Err()
 				}
@@ -960,15 +966,25 @@ func TestDedupFollowerOutlivesItsLeadersDeadline(t *testing.T) {
 			defer cancel()
 			lead := c.Go(leadCtx, "query", params)
 			waitFor(t, func() bool { return d.requests.Load() == 1 }) // sent, alone
-			var res []byte
-			var err error
-			if useFuture {
-				res, err = c.Go(context.Background(), "query", params).Wait(context.Background())
-			} else {
-				res, err = c.Submit(context.Background(), "query", params)
+			type outcome struct {
+				res []byte
+				err error
 			}
-			if err != nil || string(res) != string(echoResult("query", params)) {
-				t.Fatalf("follower got %s, %v", res, err)
+			done := make(chan outcome, 1)
+			go func() {
+				var o outcome
+				if useFuture {
+					o.res, o.err = c.Go(context.Background(), "query", params).Wait(context.Background())
+				} else {
+					o.res, o.err = c.Submit(context.Background(), "query", params)
+				}
+				done <- o
+			}()
+			waitFor(t, func() bool { return c.Stats().DedupHits == 1 })
+			close(joined)
+			o := <-done
+			if o.err != nil || string(o.res) != string(echoResult("query", params)) {
+				t.Fatalf("follower got %s, %v", o.res, o.err)
 			}
 			if _, err := lead.Wait(context.Background()); !errors.Is(err, ErrTimeout) {
 				t.Fatalf("leader got %v", err)

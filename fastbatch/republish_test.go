@@ -12,25 +12,26 @@ import (
 
 // saturate fills band 0 of a client with RingSize 2 and MaxBatchSize 1 and
 // one dispatch slot, whose server g holds every request: one call in
-// flight, the ring full, and one staged by the assembler or not (it stages
-// only what is in the ring when it cuts a batch, so that depends on
-// timing). It returns their futures, 3 or 4; it never publishes into a
-// full ring, which would block.
+// flight, one staged by the assembler and the ring full, 4 futures in all.
+// With its one slot busy the assembler waits for a wake-up and stages what
+// is in the ring only when it gets one, so saturate gives it one (poke)
+// after the second call and waits until that call left the ring: a stale
+// wake-up could otherwise stage a call after saturate counted the ring as
+// full. It never publishes into a full ring, which would block.
 func saturate(t *testing.T, c *Client, g *gate) []*Future {
 	t.Helper()
 	futs := []*Future{c.Go(context.Background(), "query", map[string]int{"i": 0})}
 	waitFor(t, func() bool { return len(g.entered) == 1 })
-	for i := 1; i < 8; i++ {
-		if c.bands[0].Len() == c.bands[0].Cap() {
-			time.Sleep(20 * time.Millisecond) // an assembler still staging one makes room
-			if c.bands[0].Len() == c.bands[0].Cap() {
-				return futs
-			}
-		}
+	futs = append(futs, c.Go(context.Background(), "query", map[string]int{"i": 1}))
+	c.asm.poke()
+	waitFor(t, func() bool { return c.bands[0].Len() == 0 }) // staged
+	for i := 2; i < 2+c.bands[0].Cap(); i++ {
 		futs = append(futs, c.Go(context.Background(), "query", map[string]int{"i": i}))
 	}
-	t.Fatal("band 0 never filled")
-	return nil
+	if n := c.bands[0].Len(); n != c.bands[0].Cap() {
+		t.Fatalf("band 0 holds %d calls, want it full (%d)", n, c.bands[0].Cap())
+	}
+	return futs
 }
 
 // TestLeaderTimingOutOnAFullRingDoesNotPublishForItsFollower: with
@@ -237,7 +238,12 @@ func TestSubmitManyPublishesHigherBandsFirst(t *testing.T) {
 		done <- res
 	}()
 	waitFor(t, func() bool { return c.Stats().PendingRequests == int64(len(futs))+2 })
-	time.Sleep(20 * time.Millisecond) // the band-1 call reaches the assembler if it was published
+	// The band-1 call is in its ring once published (the assembler, its
+	// slot busy, does not stage it before a wake-up); a bounded wait, not
+	// a fatal one, so that a call staged at once only costs time.
+	for deadline := time.Now().Add(2 * time.Second); c.bands[1].Len() == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	g.open()
 	res := <-done
 	for i, r := range res {
