@@ -433,8 +433,10 @@ func TestHealthTransitionsAndStaleCleanup(t *testing.T) {
 	// Stale host cleanup: short idle timeouts drop connections, then the host.
 	p3 := newPool(t, Config{
 		HealthCheckInterval: -1,
-		KeepAliveTimeout:    30 * time.Millisecond,
-		MaxIdleTime:         80 * time.Millisecond,
+		// Long enough that a stalled test goroutine does not see the
+		// connection or the host go between Get and its check.
+		KeepAliveTimeout: 300 * time.Millisecond,
+		MaxIdleTime:      600 * time.Millisecond,
 	})
 	if err := p3.Start(); err != nil {
 		t.Fatal(err)
@@ -666,7 +668,8 @@ func TestServerClosedIdleConnectionIsNotUsed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := serveFast(t, ln, func(ctx *fasthttp.RequestCtx) { hits.Add(1); ctx.SetBodyString("ok") })
+	cl := &closeCountingListener{Listener: ln}
+	srv := serveFast(t, cl, func(ctx *fasthttp.RequestCtx) { hits.Add(1); ctx.SetBodyString("ok") })
 	srv.srv.IdleTimeout = 30 * time.Millisecond
 	p := newPool(t, Config{MaxRetries: -1}) // no retry could hide a failure
 	p.connCheckAfter = 10 * time.Millisecond
@@ -674,7 +677,10 @@ func TestServerClosedIdleConnectionIsNotUsed(t *testing.T) {
 		if _, _, err := doPost(context.Background(), p, srv.URL, []byte(`{"method":"submit"}`)); err != nil {
 			t.Fatalf("POST %d: %v", i, err)
 		}
-		time.Sleep(120 * time.Millisecond) // the server closes the idle connection
+		// The server closes the idle connection (a fixed sleep could end
+		// before a starved server goroutine did).
+		eventually(t, "the server closing the idle connection", func() bool { return cl.closed.Load() == int64(i+1) })
+		time.Sleep(20 * time.Millisecond) // past connCheckAfter: the pool peeks before reuse
 	}
 	if hits.Load() != 3 {
 		t.Fatalf("server saw %d requests", hits.Load())
@@ -750,7 +756,9 @@ func TestEndpointSetRecoversWithoutMonitor(t *testing.T) {
 			ctx.SetStatusCode(502)
 		}
 	})
-	p := newPool(t, Config{UnhealthyAfter: 1, MaxRetryDelay: 300 * time.Millisecond, RetryDelay: time.Millisecond})
+	// MaxRetryDelay is long enough that the ten sends below end before b's
+	// trial is due, even on a loaded machine.
+	p := newPool(t, Config{UnhealthyAfter: 1, MaxRetryDelay: time.Second, RetryDelay: time.Millisecond})
 	set, err := p.NewEndpointSet(a.URL, b.URL)
 	if err != nil {
 		t.Fatal(err)
@@ -768,7 +776,7 @@ func TestEndpointSetRecoversWithoutMonitor(t *testing.T) {
 		t.Fatalf("unhealthy endpoint got %d requests", served[1].Load())
 	}
 	sick.Store(false)
-	time.Sleep(350 * time.Millisecond)
+	time.Sleep(1050 * time.Millisecond)
 	for range 20 {
 		send()
 	}
@@ -1118,4 +1126,29 @@ func TestTotalLimitWaiterSeesItsOwnHostsConnectionComeBack(t *testing.T) {
 	if err := <-first; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// closeCountingListener counts the accepted connections the server closed.
+type closeCountingListener struct {
+	net.Listener
+	closed atomic.Int64
+}
+
+func (l *closeCountingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &closeCountingConn{Conn: c, l: l}, nil
+}
+
+type closeCountingConn struct {
+	net.Conn
+	l    *closeCountingListener
+	once sync.Once
+}
+
+func (c *closeCountingConn) Close() error {
+	c.once.Do(func() { c.l.closed.Add(1) })
+	return c.Conn.Close()
 }

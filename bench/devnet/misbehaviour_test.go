@@ -353,23 +353,33 @@ func TestCompression(t *testing.T) {
 }
 
 func TestStall(t *testing.T) {
-	s := startServer(t, Config{Misbehaviour: Misbehaviour{Latency: 50 * time.Millisecond}})
+	// The first request is counted before its latency, which is long
+	// enough that it is still in progress when the stall begins even on
+	// a loaded machine; unstalled it would answer before the stall ends.
+	// The stall outlasts the second request's latency by 750 ms, so that
+	// one is held too.
+	s := startServer(t, Config{Misbehaviour: Misbehaviour{Latency: 250 * time.Millisecond}})
 	done := make(chan time.Time, 1)
 	start := time.Now()
 	go func() {
 		post(t, s, "/v3", `{"jsonrpc":"2.0","id":1,"method":"node-info"}`)
 		done <- time.Now()
 	}()
-	time.Sleep(10 * time.Millisecond) // the request is in progress (in its latency)
-	s.Stall(300 * time.Millisecond)
+	for deadline := time.Now().Add(5 * time.Second); s.Stats().Requests == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the first request never reached the server")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	s.Stall(time.Second)
 	r := post(t, s, "/v3", `{"jsonrpc":"2.0","id":2,"method":"node-info"}`)
 	if r.err != nil || r.status != 200 {
 		t.Fatalf("status %d err %v", r.status, r.err)
 	}
-	if d := time.Since(start); d < 300*time.Millisecond {
+	if d := time.Since(start); d < time.Second {
 		t.Fatalf("request arriving during the stall answered after %v", d)
 	}
-	if d := (<-done).Sub(start); d < 300*time.Millisecond {
+	if d := (<-done).Sub(start); d < time.Second {
 		t.Fatalf("request in progress at the stall answered after %v", d)
 	}
 	if n := s.Stats().Injected[InjectedStalled]; n < 2 {
