@@ -683,7 +683,9 @@ func TestRetryHonoursCallerDeadline(t *testing.T) {
 		return &fastpool.StatusError{StatusCode: 503, RetryAfter: time.Hour, Method: "POST", Host: "test", Attempts: 1}
 	}
 	c := startClient(t, Config{MaxRetries: 5}, d)
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	// Far shorter than the Retry-After, long enough that a loaded machine
+	// does not end it before the first answer.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_, err := c.Submit(ctx, "query", nil)
 	// A Retry-After beyond the deadline is not slept: the caller gets the
@@ -704,7 +706,8 @@ func TestRetryHonoursCallerDeadline(t *testing.T) {
 func TestGoFutureResolvesOnContextEnd(t *testing.T) {
 	d, g := newGatedDoer()
 	c := startClient(t, Config{}, d)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	// Long enough that Go and Result run before it ends on a loaded machine.
+	ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
 	defer cancel()
 	f := c.Go(ctx, "query", map[string]int{"x": 1})
 	if _, err := f.Result(); !errors.Is(err, ErrPending) {

@@ -48,7 +48,9 @@ func TestLeaderTimingOutOnAFullRingDoesNotPublishForItsFollower(t *testing.T) {
 	futs := saturate(t, c, g)
 
 	params := map[string]string{"shared": "yes"}
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	// Long enough for the follower to join before it ends, on a loaded
+	// machine too.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	leader := make(chan error, 1)
 	go func() {
