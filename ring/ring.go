@@ -198,7 +198,10 @@ func (r *Ring[T]) Cap() int { return int(r.size) }
 
 // Len returns a snapshot of the number of slots in use: claimed by a
 // producer and not yet drained, including publishes still in flight. It is
-// at most Cap.
+// at most Cap. On a closed multi-producer ring whose Wait has returned
+// ErrClosed it may stay above 0 by at most the number of publishes that
+// raced Close: they claimed a slot, found the ring closed and abandoned it,
+// and no consumer is left to skip it.
 func (r *Ring[T]) Len() int {
 	read := r.read.Load()
 	claim := r.claim.Load()
