@@ -296,7 +296,7 @@ func (c *Client) submit(ctx context.Context, dst []byte, appendResult bool, meth
 			return nil, err
 		}
 		cl.dst, cl.appendResult = dst, appendResult
-		if err := c.enqueueCounted(ctx, cl, counted); err != nil {
+		if err := c.enqueue(ctx, cl, counted); err != nil {
 			putCall(cl)
 			return nil, err
 		}
@@ -358,7 +358,7 @@ func (c *Client) Go(ctx context.Context, method string, params any, opts ...Call
 		stop = context.AfterFunc(ctx, func() { f.set(nil, ctxError(ctx.Err())) })
 		cl.stopWatch = stop
 	}
-	if err := c.enqueue(ctx, cl); err != nil {
+	if err := c.enqueue(ctx, cl, false); err != nil {
 		putCall(cl)
 		f.set(nil, err)
 		if stop != nil {
@@ -439,7 +439,7 @@ func (c *Client) SubmitMany(ctx context.Context, reqs []Request) ([]Result, erro
 			// The identical call we followed was never sent: send our own.
 			r := reqs[i]
 			cl = c.newCall(ctx, r.Method, params[i], callOptions{priority: r.Priority, idempotent: r.Idempotent})
-			if err = c.enqueueCounted(ctx, cl, true); err != nil {
+			if err = c.enqueue(ctx, cl, true); err != nil {
 				putCall(cl)
 				break
 			}
@@ -539,17 +539,12 @@ func (c *Client) publishError(ctx context.Context, err error) error {
 }
 
 // enqueue joins cl to an identical read in flight or publishes it into its
-// band's ring, counting it as submitted. On error cl was not published, is
-// still the caller's, and is not counted.
-func (c *Client) enqueue(ctx context.Context, cl *call) error {
-	return c.enqueueCounted(ctx, cl, false)
-}
-
-// enqueueCounted is enqueue for a call that may already be counted as
-// submitted: a dedup follower sending its own call after errLeaderLost
-// stays counted throughout, so WaitForCompletion never sees it done while
-// its caller still waits.
-func (c *Client) enqueueCounted(ctx context.Context, cl *call, counted bool) error {
+// band's ring, counting it as submitted unless counted says it already is
+// (a dedup follower sending its own call after errLeaderLost stays counted
+// throughout, so WaitForCompletion never sees it done while its caller
+// still waits). On error cl was not published, is still the caller's, and
+// is not counted.
+func (c *Client) enqueue(ctx context.Context, cl *call, counted bool) error {
 	if l := c.life.Load(); l != lifeRunning {
 		if counted {
 			c.counters.add(cl, ctrSubmitted, -1)
