@@ -60,21 +60,22 @@ func newRecorder(load *Workload, maxUS int64) *recorder {
 	return rec
 }
 
-// toMicros clamps a latency into a histogram's range.
-func toMicros(d time.Duration, maxUS int64) int64 {
-	us := d.Microseconds()
+// toMicros clamps a latency into a histogram's range, reporting whether it
+// was above it.
+func toMicros(d time.Duration, maxUS int64) (us int64, clipped bool) {
+	us = d.Microseconds()
 	if us < 1 {
-		return 1
+		return 1, false
 	}
-	return min(us, maxUS)
+	return min(us, maxUS), us > maxUS
 }
 
 // record adds one measured call. Failed calls are recorded too: a timeout
 // that took 10 s is part of the latency the user sees.
 func (rec *recorder) record(op *Op, latency time.Duration, kind string, failed bool) {
-	us := toMicros(latency, rec.maxUS)
+	us, clipped := toMicros(latency, rec.maxUS)
 	rec.mu.Lock()
-	if latency.Microseconds() > rec.maxUS {
+	if clipped {
 		rec.clipped++
 	}
 	// Values are clamped into range above, so RecordValue cannot fail.
