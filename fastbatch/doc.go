@@ -49,11 +49,10 @@
 //     answer that may as well be one call's own error (a lone -32600
 //     without batch-limit wording, a bare error object naming one call)
 //     splits only a batch whose calls are all safe to send twice. A single
-//     error object that
-//     says the client is throttled (-32005 "limit exceeded", or rate-limit
-//     wording) is retried whole like a 429, never split; a single -32603
-//     internal error is retried whole like a 5xx and split only if it
-//     persists through MaxRetries. Only refusals (-32700, -32600, -32601,
+//     error object that says the client is throttled (-32005 "limit
+//     exceeded", or rate-limit wording) is retried whole like a 429, never
+//     split; a single -32603 internal error is retried whole like a 5xx
+//     and split only if it persists through MaxRetries. Only refusals (-32700, -32600, -32601,
 //     batch-limit or throttling errors) prove a batch never ran: after any
 //     other single error object, as after a 5xx, the batch's writes fail
 //     with a *BatchError and are not sent again; its reads are.
