@@ -679,8 +679,9 @@ func TestServerClosedIdleConnectionIsNotUsed(t *testing.T) {
 		}
 		// The server closes the idle connection (a fixed sleep could end
 		// before a starved server goroutine did).
+		// Idle for the server's 30 ms, so past connCheckAfter too: the pool
+		// peeks before reusing it.
 		eventually(t, "the server closing the idle connection", func() bool { return cl.closed.Load() == int64(i+1) })
-		time.Sleep(20 * time.Millisecond) // past connCheckAfter: the pool peeks before reuse
 	}
 	if hits.Load() != 3 {
 		t.Fatalf("server saw %d requests", hits.Load())
