@@ -687,7 +687,11 @@ func TestRetryHonoursCallerDeadline(t *testing.T) {
 	// does not end it before the first answer.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	start := time.Now()
 	_, err := c.Submit(ctx, "query", nil)
+	if took := time.Since(start); took > 2500*time.Millisecond {
+		t.Fatalf("Submit took %v: it waited towards the Retry-After instead of answering", took)
+	}
 	// A Retry-After beyond the deadline is not slept: the caller gets the
 	// server's failure, not ErrTimeout after waiting out its deadline.
 	var be *BatchError
@@ -985,7 +989,12 @@ func TestDedupFollowerOutlivesItsLeadersDeadline(t *testing.T) {
 			}()
 			waitFor(t, func() bool { return c.Stats().DedupHits == 1 })
 			close(joined)
-			o := <-done
+			var o outcome
+			select {
+			case o = <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the follower never got an answer")
+			}
 			if o.err != nil || string(o.res) != string(echoResult("query", params)) {
 				t.Fatalf("follower got %s, %v", o.res, o.err)
 			}
@@ -1066,12 +1075,7 @@ func TestParamsReusableAfterGoReturns(t *testing.T) {
 func TestMaxBatchBytesHoldsForSmallCallsAndLongLivedClients(t *testing.T) {
 	for _, firstID := range []uint64{0, 1e9, 1e18} {
 		t.Run(fmt.Sprint(firstID), func(t *testing.T) {
-			d := newMemDoer()
-			d.handle = func(ctx context.Context, reqs []wireReq, resp *fasthttp.Response) error {
-				resp.SetBody(answerAll(reqs, nil))
-				return nil
-			}
-			counting, maxBody := maxBodyDoer(d)
+			counting, maxBody := maxBodyDoer(newMemDoer()) // memDoer answers every call
 			c := startClient(t, Config{EagerFlush: Off, MaxWait: 5 * time.Millisecond, MaxBatchBytes: 10000,
 				MaxBatchSize: 1000, Dedup: Off}, counting)
 			c.snd.wireIDs.Store(firstID)

@@ -95,9 +95,7 @@ func TestLeaderTimingOutOnAFullRingDoesNotPublishForItsFollower(t *testing.T) {
 // to send its own call. It stays counted as pending meanwhile, so
 // WaitForCompletion cannot return between the hand-back and the new send.
 func TestFollowerHandedBackToItsCallerStaysPending(t *testing.T) {
-	d, g := newGatedDoer()
-	defer g.open()
-	c := startClient(t, Config{}, d)
+	c := startClient(t, Config{}, newMemDoer())
 	for _, hand := range []struct {
 		name string
 		back func(f *call)
@@ -149,12 +147,11 @@ func TestFailFastSubmitRacingStopGetsErrStopped(t *testing.T) {
 	}
 	got := make(chan error, 1)
 	testHookStopRingsClosed = func(c *Client) {
-		// The rings are closed and Stop has not left lifeRunning yet.
-		go func() {
-			_, err := c.Submit(context.Background(), "query", nil)
-			got <- err
-		}()
-		time.Sleep(20 * time.Millisecond) // let it reach the closed ring
+		// The rings are closed and Stop has not left lifeRunning yet. A
+		// FailFast Submit never blocks and takes no lock Stop holds, so it
+		// runs here, deterministically in that window.
+		_, err := c.Submit(context.Background(), "query", nil)
+		got <- err
 	}
 	defer func() { testHookStopRingsClosed = nil }()
 	if err := c.Stop(context.Background()); err != nil {
