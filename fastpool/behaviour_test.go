@@ -871,26 +871,42 @@ func TestTotalLimitWaiterSeesSlotFreedBeforeItWaits(t *testing.T) {
 					})
 				})
 			}
-			first := make(chan error, 1)
-			go func() {
-				_, _, err := doPost(context.Background(), p, a.URL, nil)
-				first <- err
-			}()
+			first := postInBackground(p, a.URL)
 			eventually(t, "the first request holding the only connection", func() bool {
 				return p.Stats().InFlight == 1 && p.ActiveConnections() == 1
 			})
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			if _, body, err := doPost(ctx, p, b.URL, []byte("x")); err != nil || string(body) != "x" {
-				t.Fatalf("waiter missed the freed slot: %q %v", body, err)
-			}
-			if !hooked {
-				t.Fatal("the total limit never refused a slot: the test tested nothing")
-			}
-			if err := <-first; err != nil {
-				t.Fatal(err)
-			}
+			expectWaiterServed(t, p, b.URL, "the freed slot", &hooked, first)
 		})
+	}
+}
+
+// postInBackground sends an empty POST to url on its own goroutine; the
+// channel delivers its error.
+func postInBackground(p *Pool, url string) <-chan error {
+	errc := make(chan error, 1)
+	go func() {
+		_, _, err := doPost(context.Background(), p, url, nil)
+		errc <- err
+	}()
+	return errc
+}
+
+// expectWaiterServed sends the waiting caller's POST to url and checks that
+// it is answered well before its 2 s deadline (it did not sleep beside
+// what, freed while it was refused), that the hook widening that window
+// ran, and that the first request (first) ended well.
+func expectWaiterServed(t *testing.T, p *Pool, url, what string, hooked *bool, first <-chan error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if _, body, err := doPost(ctx, p, url, []byte("x")); err != nil || string(body) != "x" {
+		t.Fatalf("waiter missed %s: %q %v", what, body, err)
+	}
+	if !*hooked {
+		t.Fatal("the total limit never refused a slot: the test tested nothing")
+	}
+	if err := <-first; err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -1107,26 +1123,12 @@ func TestTotalLimitWaiterSeesItsOwnHostsConnectionComeBack(t *testing.T) {
 			})
 		})
 	}
-	first := make(chan error, 1)
-	go func() {
-		_, _, err := doPost(context.Background(), p, a.URL, nil)
-		first <- err
-	}()
-	go func() { _, _, _ = doPost(context.Background(), p, b.URL, nil) }()
+	first := postInBackground(p, a.URL)
+	postInBackground(p, b.URL) // held until the test ends
 	eventually(t, "both connections busy", func() bool {
 		return p.Stats().InFlight == 2 && p.ActiveConnections() == 2
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if _, body, err := doPost(ctx, p, a.URL, []byte("x")); err != nil || string(body) != "x" {
-		t.Fatalf("waiter missed its own host's idle connection: %q %v", body, err)
-	}
-	if !hooked {
-		t.Fatal("the total limit never refused a slot: the test tested nothing")
-	}
-	if err := <-first; err != nil {
-		t.Fatal(err)
-	}
+	expectWaiterServed(t, p, a.URL, "its own host's idle connection", &hooked, first)
 }
 
 // closeCountingListener counts the accepted connections the server closed.
